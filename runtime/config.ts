@@ -1,0 +1,126 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The one place that reads the environment. Every process calls loadConfig() once at startup and
+ * passes the result down; nothing else touches process.env. Defaults follow shared/design.md §2.
+ */
+export interface Config {
+  /** Kafka bootstrap servers. */
+  kafkaBrokers: string[];
+  /** True when KAFKA_BROKERS is set: use that cluster and never start a local broker. */
+  kafkaExternal: boolean;
+  temporalAddress: string;
+  /** True when TEMPORAL_ADDRESS is set: use that server and never start a local one. */
+  temporalExternal: boolean;
+  temporalNamespace: string;
+  temporalUiUrl: string;
+  /** Downloads and data of the local stack, outside the repo. */
+  home: string;
+  topics: Topics;
+  /** Task queue of the clearance workflow; each agency's reviews run on `${agencyTaskQueuePrefix}<agency>`. */
+  taskQueue: string;
+  agencyTaskQueuePrefix: string;
+  intakeGroupId: string;
+  decisionsGroupId: string;
+  logLevel: string;
+  /** Path of an agency registry JSON file replacing the built-in one. */
+  registryFile: string | undefined;
+  /** Per-agency mode overrides, e.g. `HEALTH=queue,ECONOMY=auto`. */
+  agencyModes: Record<string, 'auto' | 'queue'>;
+  /** Key of the customs risk-selection hash; keep it secret in production so traders cannot game it. */
+  riskKey: string;
+}
+
+export interface Topics {
+  declarations: string;
+  status: string;
+  decisions: string;
+  deadletter: string;
+  /** Prefix of the per-agency request topics: `${agencyRequestsPrefix}<agency lower case>.requests`. */
+  agencyRequestsPrefix: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const prefix = env.VENTANILLA_TOPIC_PREFIX ?? '';
+  const topic = (name: string, fallback: string) => prefix + (env[name] || fallback);
+  return {
+    kafkaBrokers: parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS),
+    kafkaExternal: Boolean(env.KAFKA_BROKERS),
+    temporalAddress: parseHostPort('TEMPORAL_ADDRESS', env.TEMPORAL_ADDRESS || DEFAULT_TEMPORAL_ADDRESS),
+    temporalExternal: Boolean(env.TEMPORAL_ADDRESS),
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
+    home: env.VENTANILLA_HOME || join(homedir(), '.cache', 'ventanilla'),
+    topics: {
+      declarations: topic('VENTANILLA_TOPIC_DECLARATIONS', 'trade.declarations'),
+      status: topic('VENTANILLA_TOPIC_STATUS', 'trade.status'),
+      decisions: topic('VENTANILLA_TOPIC_DECISIONS', 'trade.agency.decisions'),
+      deadletter: topic('VENTANILLA_TOPIC_DEADLETTER', 'trade.deadletter'),
+      agencyRequestsPrefix: topic('VENTANILLA_TOPIC_AGENCY_PREFIX', 'trade.agency.'),
+    },
+    taskQueue: env.VENTANILLA_TASK_QUEUE || 'clearance',
+    agencyTaskQueuePrefix: env.VENTANILLA_AGENCY_TASK_QUEUE_PREFIX || 'agency-',
+    intakeGroupId: env.VENTANILLA_INTAKE_GROUP || 'ventanilla-intake',
+    decisionsGroupId: env.VENTANILLA_DECISIONS_GROUP || 'ventanilla-decisions',
+    logLevel: parseLogLevel(env.LOG_LEVEL || 'info'),
+    registryFile: env.VENTANILLA_REGISTRY || undefined,
+    agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),
+    riskKey: env.VENTANILLA_RISK_KEY || 'ventanilla-development-risk-key',
+  };
+}
+
+export function agencyRequestsTopic(topics: Topics, agency: string): string {
+  return `${topics.agencyRequestsPrefix}${agency.toLowerCase()}.requests`;
+}
+
+export function agencyTaskQueue(config: Pick<Config, 'agencyTaskQueuePrefix'>, agency: string): string {
+  return `${config.agencyTaskQueuePrefix}${agency.toLowerCase()}`;
+}
+
+function parseBrokers(value: string): string[] {
+  const brokers = value.split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; expected host:port[,host:port...]');
+  for (const broker of brokers) parseHostPort('KAFKA_BROKERS', broker);
+  return brokers;
+}
+
+function parseHostPort(name: string, value: string): string {
+  const match = /^(.+):(\d{1,5})$/.exec(value.trim());
+  if (!match || Number(match[2]) > 65535) {
+    throw new ConfigError(`${name}: expected host:port, got "${value}"`);
+  }
+  return value.trim();
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(value: string): string {
+  if (!LOG_LEVELS.includes(value)) {
+    throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return value;
+}
+
+function parseAgencyModes(value: string): Record<string, 'auto' | 'queue'> {
+  const modes: Record<string, 'auto' | 'queue'> = {};
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [agency, mode] = pair.split('=').map((s) => s.trim());
+    if (!agency || !/^[A-Z][A-Z0-9_]{1,31}$/.test(agency) || (mode !== 'auto' && mode !== 'queue')) {
+      throw new ConfigError(
+        `VENTANILLA_AGENCY_MODES: expected AGENCY=auto|queue pairs separated by commas, e.g. HEALTH=queue,ECONOMY=auto; got "${pair}"`,
+      );
+    }
+    modes[agency] = mode;
+  }
+  return modes;
+}

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+const unitFiles = ['schemas/**/*.test.ts', 'workflows/**/*.test.ts', 'activities/**/*.test.ts', 'runtime/**/*.test.ts', 'workers/**/*.test.ts', 'infra/**/*.test.ts', 'test/unit/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      { test: { name: 'unit', include: unitFiles, testTimeout: 20_000 } },
+      {
+        test: {
+          name: 'workflow',
+          include: ['test/workflow/**/*.test.ts'],
+          // Makes sure Kafka and Temporal are up before the suite and leaves them as it found them.
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/quiet-temporal.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/quiet-temporal.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
