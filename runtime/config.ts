@@ -30,6 +30,10 @@ export interface Config {
   agencyModes: Record<string, 'auto' | 'queue'>;
   /** Key of the customs risk-selection hash; keep it secret in production so traders cannot game it. */
   riskKey: string;
+  /** How long a clearance stays open after its final status, to answer duplicates and late messages. */
+  closedRetention: string;
+  /** Partitions of the topics the pipeline creates (existing topics are left as they are). */
+  topicPartitions: number;
 }
 
 export interface Topics {
@@ -76,6 +80,8 @@ export function loadConfig(env: Env = process.env): Config {
     registryFile: env.VENTANILLA_REGISTRY || undefined,
     agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),
     riskKey: env.VENTANILLA_RISK_KEY || 'ventanilla-development-risk-key',
+    closedRetention: parseDuration('VENTANILLA_CLOSED_RETENTION', env.VENTANILLA_CLOSED_RETENTION || '24h'),
+    topicPartitions: parsePositiveInt('VENTANILLA_TOPIC_PARTITIONS', env.VENTANILLA_TOPIC_PARTITIONS || '6'),
   };
 }
 
@@ -100,6 +106,17 @@ function parseHostPort(name: string, value: string): string {
     throw new ConfigError(`${name}: expected host:port, got "${value}"`);
   }
   return value.trim();
+}
+
+function parseDuration(name: string, value: string): string {
+  if (!/^[0-9]{1,7}(ms|s|m|h|d)$/.test(value)) throw new ConfigError(`${name}: expected a duration such as 90s, 15m, 24h or 7d; got "${value}"`);
+  return value;
+}
+
+function parsePositiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`${name}: expected a whole number from 1 to 1000, got "${value}"`);
+  return n;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type ITopicConfig, type LogEntry } from 'kafkajs';
-import type { Config } from './config.js';
+import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
+import { agencyRequestsTopic, type Config } from './config.js';
 import type { Logger } from './logger.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -38,4 +38,21 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Every topic the pipeline produces to or consumes from, for this registry's agencies. */
+export function pipelineTopics(config: Pick<Config, 'topics'>, agencies: readonly string[]): string[] {
+  const { topics } = config;
+  return [
+    topics.declarations,
+    topics.status,
+    topics.decisions,
+    topics.deadletter,
+    ...agencies.map((agency) => agencyRequestsTopic(topics, agency)),
+  ];
+}
+
+/** The pipeline's producer: the default (murmur2) partitioner, so keys land where Java clients put them. */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }

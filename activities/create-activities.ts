@@ -1,0 +1,17 @@
+import type { ActivityDeps } from './activity-deps.js';
+import { agencyRequestPublisher } from './agency-request-publisher.js';
+import { reviewActivity } from './review.activity.js';
+import { statusPublisher } from './status-publisher.js';
+
+/** The clearance task queue's activities: publishing to Kafka for the workflow. */
+export function createClearanceActivities(deps: ActivityDeps) {
+  return { publishStatus: statusPublisher(deps), ...agencyRequestPublisher(deps) };
+}
+
+/** The activities an agency worker (task queue `agency-<code>`) runs. */
+export function createAgencyActivities(deps: ActivityDeps) {
+  return { reviewDeclaration: reviewActivity(deps) };
+}
+
+export type ClearanceActivities = ReturnType<typeof createClearanceActivities>;
+export type AgencyActivities = ReturnType<typeof createAgencyActivities>;

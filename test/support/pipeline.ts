@@ -1,0 +1,120 @@
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
+import type { Config } from '../../runtime/config.js';
+import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../../runtime/kafka.js';
+import { createRootLogger, type Logger } from '../../runtime/logger.js';
+import { loadRegistry } from '../../runtime/registry.js';
+import { connectTemporal } from '../../runtime/temporal.js';
+import type { Registry, StatusEvent } from '../../schemas/types.js';
+import { Intake } from '../../workers/intake.js';
+import { startTemporalWorkers, WORKFLOWS_PATH, type RunningWorkers } from '../../workers/temporal-workers.js';
+import { collectTopic, isolatedConfig, waitFor, type Collected } from './helpers.js';
+
+export function bundleClearanceWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+}
+
+export interface PipelineOptions {
+  workflowBundle: WorkflowBundleWithSourceMap;
+  env?: Record<string, string>;
+  registry?: (base: Registry) => Registry;
+  extraAdapters?: Record<string, AgencyAdapter>;
+  /** Start the Kafka intake too (default true). */
+  intake?: boolean;
+}
+
+/** A whole pipeline for one test: its own topics, task queues and groups on the shared stack. */
+export class TestPipeline {
+  readonly statuses: Collected[];
+  private constructor(
+    readonly config: Config,
+    readonly registry: Registry,
+    readonly logger: Logger,
+    readonly kafka: Kafka,
+    readonly client: Client,
+    readonly producer: Producer,
+    private readonly workers: RunningWorkers,
+    private readonly collector: { messages: Collected[]; consumer: Consumer },
+    private intake: Intake | undefined,
+  ) {
+    this.statuses = collector.messages;
+  }
+
+  static async start(options: PipelineOptions): Promise<TestPipeline> {
+    const config = isolatedConfig(options.env);
+    const logger = createRootLogger(config.logLevel, 'test');
+    const base = loadRegistry(config);
+    const registry = options.registry ? options.registry(base) : base;
+    const kafka = createKafka(config, logger, 'test');
+    await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), 3);
+    const workers = await startTemporalWorkers({
+      config,
+      logger,
+      kafka,
+      registry,
+      workflowBundle: options.workflowBundle,
+      extraAdapters: options.extraAdapters,
+    });
+    const client = await connectTemporal(config);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const collector = await collectTopic(kafka, config.topics.status);
+    const pipeline = new TestPipeline(config, registry, logger, kafka, client, producer, workers, collector, undefined);
+    if (options.intake ?? true) await pipeline.startIntake();
+    return pipeline;
+  }
+
+  async startIntake(): Promise<void> {
+    this.intake = new Intake({ config: this.config, logger: this.logger, kafka: this.kafka, client: this.client, registry: this.registry });
+    await this.intake.start();
+  }
+
+  async stopIntake(): Promise<void> {
+    await this.intake?.stop();
+    this.intake = undefined;
+  }
+
+  async submit(...messages: object[]): Promise<void> {
+    await this.producer.send({
+      topic: this.config.topics.declarations,
+      messages: messages.map((m) => ({ key: (m as { declarationId?: string }).declarationId ?? null, value: JSON.stringify(m) })),
+    });
+  }
+
+  /** Status events of one declaration, in sequence order, repeats dropped as a consumer would. */
+  eventsFor(declarationId: string): StatusEvent[] {
+    const bySequence = new Map<number, StatusEvent>();
+    for (const { message } of this.statuses) {
+      if (message.key?.toString() !== declarationId) continue;
+      const event = JSON.parse(message.value!.toString()) as StatusEvent;
+      bySequence.set(event.sequence, event);
+    }
+    return [...bySequence.values()].sort((a, b) => a.sequence - b.sequence);
+  }
+
+  latest(declarationId: string): StatusEvent | undefined {
+    return this.eventsFor(declarationId).at(-1);
+  }
+
+  waitForStatus(declarationId: string, status: StatusEvent['status'] | StatusEvent['status'][], timeoutMs = 60_000): Promise<StatusEvent> {
+    const wanted = Array.isArray(status) ? status : [status];
+    return waitFor(
+      `${declarationId} to reach ${wanted.join('|')} (last: ${JSON.stringify(this.latest(declarationId)?.status)})`,
+      () => {
+        const last = this.latest(declarationId);
+        return last && wanted.includes(last.status) ? last : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.stopIntake();
+    await this.collector.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.workers.shutdown();
+    await this.client.connection.close();
+  }
+}

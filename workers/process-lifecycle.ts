@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { createRootLogger, type Logger } from '../runtime/logger.js';
+
+export interface ProcessContext {
+  config: Config;
+  logger: Logger;
+}
+
+/**
+ * Runs a long-lived worker process: loads the configuration once, builds its pino root, and on
+ * SIGTERM or SIGINT calls `stop` once and exits when it returns. A configuration error is printed
+ * as one clear line, not a stack trace.
+ */
+export function runProcess(component: string, main: (context: ProcessContext) => Promise<() => Promise<void>>): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`${component}: configuration error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createRootLogger(config.logLevel, component);
+  let stopping = false;
+  main({ config, logger }).then(
+    (stop) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    },
+    (error: unknown) => {
+      if (error instanceof ConfigError) logger.fatal(error.message);
+      else logger.fatal({ err: error }, 'failed to start');
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,80 @@
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Kafka } from 'kafkajs';
+import type { AgencyAdapter } from '../activities/adapters/adapter.js';
+import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
+import { agencyTaskQueue, type Config } from '../runtime/config.js';
+import { createProducer } from '../runtime/kafka.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Registry } from '../schemas/types.js';
+
+export const WORKFLOWS_PATH = new URL('../workflows/clearance.workflow.ts', import.meta.url).pathname;
+
+export interface TemporalWorkersOptions {
+  config: Config;
+  logger: Logger;
+  kafka: Kafka;
+  registry: Registry;
+  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at startup. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  extraAdapters?: Record<string, AgencyAdapter>;
+  /** Agencies whose review workers this process runs; all of the registry's by default. */
+  agencies?: string[];
+}
+
+export interface RunningWorkers {
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The clearance worker and one worker per agency task queue, on one connection. Agencies' queues
+ * are separate so that each agency's reviews can be deployed and scaled on their own: run this
+ * with `agencies: ['HEALTH']` on another host and only HEALTH's reviews go there.
+ */
+export async function startTemporalWorkers(options: TemporalWorkersOptions): Promise<RunningWorkers> {
+  const { config, logger, kafka, registry } = options;
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const deps = { config, producer, logger, extraAdapters: options.extraAdapters };
+  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
+  const workers: Worker[] = [
+    await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      ...workflowSource,
+      activities: createClearanceActivities(deps),
+      // Clearances spend most of their life waiting; a large cache avoids replaying them on every event.
+      maxCachedWorkflows: 2000,
+      maxConcurrentWorkflowTaskExecutions: 100,
+      maxConcurrentLocalActivityExecutions: 200,
+      reuseV8Context: true,
+    }),
+  ];
+  const agencyActivities = createAgencyActivities(deps);
+  for (const agency of options.agencies ?? registry.agencies.map((a) => a.code)) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: agencyTaskQueue(config, agency),
+        activities: agencyActivities,
+        maxConcurrentActivityTaskExecutions: 100,
+      }),
+    );
+  }
+  logger.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'temporal workers started');
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await producer.disconnect();
+    await connection.close();
+  });
+  return {
+    done,
+    async shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,290 @@
+import type {
+  Amendment,
+  AgencyState,
+  Declaration,
+  DeadlinePolicy,
+  DocumentType,
+  OverallStatus,
+  Outcome,
+  Reason,
+  StatusDecision,
+  StatusEvent,
+  Withdrawal,
+} from '../schemas/types.js';
+import { agencyView, viewFingerprint } from './agency-view.js';
+import type { AgencyRoute } from './routing.js';
+
+// Pure state of one clearance and the transitions on it. The workflow owns the timers, activities
+// and messages; everything that decides *what* happens lives here, so tests can check it without
+// a server and the workflow stays a thin shell around it.
+
+export type AgencyMode = 'auto' | 'queue';
+
+export interface AgencyPolicy {
+  mode: AgencyMode;
+  deadline: string;
+  deadlinePolicy: DeadlinePolicy;
+}
+
+export interface Review {
+  agency: string;
+  state: AgencyState;
+  round: number;
+  lineNos: number[];
+  requiredDocuments: DocumentType[];
+  fingerprint: string;
+  /** The reasons of this agency's latest decision, shown on the status until it decides again. */
+  reasons: Reason[];
+}
+
+export type StatusReason = StatusEvent['reasons'][number];
+
+export interface ClearanceState {
+  declaration: Declaration;
+  withdrawn: boolean;
+  /** FAILED is set only by the workflow shell, when it gives up on an activity. */
+  failed: boolean;
+  reviews: Review[];
+  decisions: StatusDecision[];
+}
+
+export const FINAL_STATUSES: ReadonlySet<OverallStatus> = new Set(['CLEARED', 'REJECTED', 'WITHDRAWN', 'FAILED']);
+const OPEN_STATES: ReadonlySet<AgencyState> = new Set(['PENDING', 'OVERDUE', 'REQUEST_INFO']);
+const AWAITING_DECISION: ReadonlySet<AgencyState> = new Set(['PENDING', 'OVERDUE']);
+
+/** The status reducer of design.md §5: the overall status is a function of the agencies' states. */
+export function overallStatus(state: Pick<ClearanceState, 'reviews' | 'withdrawn' | 'failed'>): OverallStatus {
+  if (state.failed) return 'FAILED';
+  if (state.withdrawn) return 'WITHDRAWN';
+  const states = state.reviews.map((r) => r.state);
+  if (states.includes('REJECTED')) return 'REJECTED';
+  // No required agency at all means nothing stands between the trader and clearance.
+  if (states.every((s) => s === 'APPROVED')) return 'CLEARED';
+  if (states.includes('REQUEST_INFO')) return 'AWAITING_TRADER';
+  return 'IN_REVIEW';
+}
+
+export function isFinal(state: ClearanceState): boolean {
+  return FINAL_STATUSES.has(overallStatus(state));
+}
+
+/** What the workflow shell must do after a transition. */
+export interface Effects {
+  /** Agencies whose review (a new round) must start now. */
+  startReviews: string[];
+  /** Agencies whose running review must stop, and who must be told (`review-withdrawn`). */
+  withdrawReviews: Array<{ agency: string; round: number; reason: Reason }>;
+  /** A one-off reason to show on the next status event (a refusal, a duplicate, ...). */
+  notices: StatusReason[];
+}
+
+export interface Transition {
+  state: ClearanceState;
+  effects: Effects;
+}
+
+const noEffects = (): Effects => ({ startReviews: [], withdrawReviews: [], notices: [] });
+
+function reviewFor(declaration: Declaration, route: AgencyRoute, policy: AgencyPolicy, round: number): Review {
+  const view = agencyView(declaration, route, { round, deadlinePolicy: policy.deadlinePolicy });
+  return {
+    agency: route.agency,
+    state: 'PENDING',
+    round,
+    lineNos: route.lineNos,
+    requiredDocuments: route.requiredDocuments,
+    fingerprint: viewFingerprint(view),
+    reasons: [],
+  };
+}
+
+export function initialState(declaration: Declaration, routes: AgencyRoute[], policies: Record<string, AgencyPolicy>): Transition {
+  const reviews = routes.map((route) => reviewFor(declaration, route, policyOf(policies, route.agency), 1));
+  return {
+    state: { declaration, withdrawn: false, failed: false, reviews, decisions: [] },
+    effects: { ...noEffects(), startReviews: reviews.map((r) => r.agency) },
+  };
+}
+
+function policyOf(policies: Record<string, AgencyPolicy>, agency: string): AgencyPolicy {
+  const policy = policies[agency];
+  if (!policy) throw new Error(`routing names agency ${agency}, which the registry does not define`);
+  return policy;
+}
+
+export interface DecisionInput {
+  agency: string;
+  outcome: Outcome;
+  reasons: Reason[];
+  by: 'auto' | 'officer';
+  officer?: string;
+  at: string;
+  conditions?: string[];
+}
+
+/** Why a decision cannot apply now, or undefined when it can. Used by the update validator too. */
+export function decisionRefusal(state: ClearanceState, agency: string): Reason | undefined {
+  if (isFinal(state)) {
+    return { code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)}` };
+  }
+  const review = state.reviews.find((r) => r.agency === agency);
+  if (!review) return { code: 'AGENCY_NOT_REQUIRED', message: `${agency} is not required for this declaration` };
+  if (!AWAITING_DECISION.has(review.state)) {
+    return { code: 'NOT_PENDING', message: `${agency} is not awaiting a decision (it is ${review.state})` };
+  }
+  return undefined;
+}
+
+export function applyDecision(state: ClearanceState, decision: DecisionInput): Transition {
+  const refusal = decisionRefusal(state, decision.agency);
+  if (refusal) return { state, effects: { ...noEffects(), notices: [{ agency: decision.agency, ...refusal }] } };
+  const reviews = state.reviews.map((r) =>
+    r.agency === decision.agency ? { ...r, state: decision.outcome as AgencyState, reasons: decision.reasons } : r,
+  );
+  const record: StatusDecision = {
+    agency: decision.agency,
+    outcome: decision.outcome,
+    by: decision.by,
+    at: decision.at,
+    reasons: decision.reasons,
+    ...(decision.officer ? { officer: decision.officer } : {}),
+    ...(decision.conditions?.length ? { conditions: decision.conditions } : {}),
+  };
+  const next = { ...state, reviews, decisions: [...state.decisions, record] };
+  if (decision.outcome !== 'REJECTED') return { state: next, effects: noEffects() };
+  // One rejection ends the declaration: every other open review is withdrawn and its agency told.
+  const reason = { code: 'REJECTED_BY_OTHER_AGENCY', message: `${decision.agency} rejected the declaration` };
+  return withdrawOpenReviews(next, reason, decision.agency);
+}
+
+function withdrawOpenReviews(state: ClearanceState, reason: Reason, except?: string): Transition {
+  const withdrawReviews: Effects['withdrawReviews'] = [];
+  const reviews = state.reviews.map((r) => {
+    if (r.agency === except || !OPEN_STATES.has(r.state)) return r;
+    withdrawReviews.push({ agency: r.agency, round: r.round, reason });
+    return { ...r, state: 'WITHDRAWN' as const };
+  });
+  return { state: { ...state, reviews }, effects: { ...noEffects(), withdrawReviews } };
+}
+
+export function amendmentRefusal(state: ClearanceState): Reason | undefined {
+  if (isFinal(state)) {
+    return { code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)} and cannot be amended` };
+  }
+  return undefined;
+}
+
+/**
+ * Applies an amendment: items and/or documents replace the old ones whole. Only the agencies
+ * whose view changed, or which asked for information, review again (design.md §5); agencies the
+ * new items no longer need are withdrawn, and newly needed ones start.
+ */
+export function applyAmendment(
+  state: ClearanceState,
+  amendment: Pick<Amendment, 'items' | 'documents'>,
+  reroute: (declaration: Declaration) => AgencyRoute[],
+  policies: Record<string, AgencyPolicy>,
+): Transition {
+  const refusal = amendmentRefusal(state);
+  if (refusal) return { state, effects: { ...noEffects(), notices: [refusal] } };
+  const declaration: Declaration = {
+    ...state.declaration,
+    items: amendment.items ?? state.declaration.items,
+    documents: amendment.documents ?? state.declaration.documents,
+  };
+  const effects = noEffects();
+  const reviews: Review[] = [];
+  const routes = reroute(declaration);
+  for (const route of routes) {
+    const previous = state.reviews.find((r) => r.agency === route.agency);
+    const round = (previous?.round ?? 0) + 1;
+    const candidate = reviewFor(declaration, route, policyOf(policies, route.agency), round);
+    const unchanged = previous && previous.fingerprint === candidate.fingerprint && previous.state !== 'REQUEST_INFO';
+    if (unchanged) {
+      reviews.push(previous);
+      continue;
+    }
+    if (previous && AWAITING_DECISION.has(previous.state)) {
+      effects.withdrawReviews.push({
+        agency: previous.agency,
+        round: previous.round,
+        reason: { code: 'SUPERSEDED_BY_AMENDMENT', message: 'the declaration was amended; a new review follows' },
+      });
+    }
+    reviews.push(candidate);
+    effects.startReviews.push(route.agency);
+  }
+  for (const previous of state.reviews) {
+    if (routes.some((r) => r.agency === previous.agency) || !OPEN_STATES.has(previous.state)) continue;
+    effects.withdrawReviews.push({
+      agency: previous.agency,
+      round: previous.round,
+      reason: { code: 'NO_LONGER_REQUIRED', message: 'after the amendment no item needs this agency' },
+    });
+  }
+  return { state: { ...state, declaration, reviews }, effects };
+}
+
+export function applyWithdrawal(state: ClearanceState, withdrawal: Pick<Withdrawal, 'reason'>): Transition {
+  if (isFinal(state)) {
+    return {
+      state,
+      effects: {
+        ...noEffects(),
+        notices: [{ code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)} and cannot be withdrawn` }],
+      },
+    };
+  }
+  const reason = { code: 'WITHDRAWN_BY_TRADER', message: withdrawal.reason };
+  const transition = withdrawOpenReviews({ ...state, withdrawn: true }, reason);
+  return { state: transition.state, effects: { ...transition.effects, notices: [reason] } };
+}
+
+/**
+ * A review's deadline passed. ESCALATE marks it OVERDUE and keeps waiting; AUTO_APPROVE is the
+ * afirmativa ficta, AUTO_REJECT the negativa ficta. A deadline of an older round is ignored.
+ */
+export function applyDeadline(state: ClearanceState, agency: string, round: number, policy: DeadlinePolicy, at: string): Transition {
+  const review = state.reviews.find((r) => r.agency === agency);
+  if (!review || review.round !== round || review.state !== 'PENDING' || isFinal(state)) {
+    return { state, effects: noEffects() };
+  }
+  if (policy === 'ESCALATE') {
+    const reviews = state.reviews.map((r) => (r.agency === agency ? { ...r, state: 'OVERDUE' as const } : r));
+    return {
+      state: { ...state, reviews },
+      effects: { ...noEffects(), notices: [{ agency, code: 'DEADLINE_ESCALATED', message: `${agency} missed its deadline; escalated` }] },
+    };
+  }
+  const approve = policy === 'AUTO_APPROVE';
+  return applyDecision(state, {
+    agency,
+    outcome: approve ? 'APPROVED' : 'REJECTED',
+    by: 'auto',
+    at,
+    reasons: [
+      approve
+        ? { code: 'AFIRMATIVA_FICTA', message: `${agency} did not decide before its deadline; approved by law (afirmativa ficta)` }
+        : { code: 'DEADLINE_EXPIRED', message: `${agency} did not decide before its deadline; rejected (negativa ficta)` },
+    ],
+  });
+}
+
+/** The status event for the current state, less `at`, which the publishing activity stamps. */
+export function statusEvent(state: ClearanceState, sequence: number, notices: StatusReason[]): Omit<StatusEvent, 'at'> {
+  const agencies: Record<string, AgencyState> = {};
+  const reasons: StatusReason[] = [];
+  for (const review of state.reviews) {
+    agencies[review.agency] = review.state;
+    if (review.state !== 'APPROVED') for (const reason of review.reasons) reasons.push({ agency: review.agency, ...reason });
+  }
+  return {
+    declarationId: state.declaration.declarationId,
+    sequence,
+    status: overallStatus(state),
+    agencies,
+    reasons: [...reasons, ...notices].slice(0, 100),
+    // The full history is in the audit trail; the event carries the latest decisions only.
+    decisions: state.decisions.slice(-50),
+  };
+}

@@ -1,0 +1,403 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AgencyActivities, ClearanceActivities } from '../activities/create-activities.js';
+import type { WithdrawalNotice } from '../activities/agency-request-publisher.js';
+import type { ReviewResult } from '../activities/review.activity.js';
+import { OUTCOMES, PATTERNS } from '../schemas/common.schema.js';
+import { agencyView } from './agency-view.js';
+import {
+  applyAmendment,
+  applyDeadline,
+  applyDecision,
+  applyWithdrawal,
+  decisionRefusal,
+  initialState,
+  isFinal,
+  overallStatus,
+  statusEvent,
+  type AgencyPolicy,
+  type ClearanceState,
+  type DecisionInput,
+  type StatusReason,
+  type Transition,
+} from './clearance-state.js';
+import { durationMs } from './duration.js';
+import {
+  amendUpdate,
+  decideUpdate,
+  duplicateSignal,
+  rejectedInputSignal,
+  statusQuery,
+  withdrawUpdate,
+  type AuditEntry,
+  type ClearanceInput,
+  type ClearanceSnapshot,
+  type DecisionCommand,
+  type UpdateAck,
+} from './messages.js';
+import { route } from './routing.js';
+import { DeclarationStatus, NextDeadline, PendingAgencies, QueuedAgencies } from './search-attributes.js';
+
+/**
+ * Publishing to Kafka runs as local activities in the workflow's own worker: no extra task-queue
+ * round trip per status. They retry without limit, because Kafka being down is something that
+ * heals; a clearance must wait for it, not fail.
+ */
+const kafka = proxyLocalActivities<ClearanceActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/**
+ * An automatic review that still fails after these attempts fails the clearance (FAILED): the
+ * cause is in the adapter or the agency's system, an operator must fix it and replay.
+ */
+const REVIEW_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 } as const;
+
+export async function clearanceWorkflow(input: ClearanceInput): Promise<ClearanceSnapshot> {
+  const { declaration, registry } = input;
+  const declarationId = declaration.declarationId;
+  const policies: Record<string, AgencyPolicy & { adapter: string }> = Object.fromEntries(
+    registry.agencies.map((a) => [a.code, { mode: a.mode, deadline: a.deadline, deadlinePolicy: a.deadlinePolicy, adapter: a.adapter }]),
+  );
+  const reroute = (d: typeof declaration) => route(d, registry);
+
+  let state: ClearanceState;
+  let startEffects: Transition['effects'] | undefined;
+  try {
+    const start = input.carried ? undefined : initialState(declaration, reroute(declaration), policies);
+    state = input.carried?.state ?? start!.state;
+    startEffects = start?.effects;
+  } catch (error) {
+    // The registry snapshot is inconsistent; replaying the same input cannot help.
+    throw ApplicationFailure.nonRetryable(`cannot route the declaration: ${(error as Error).message}`, 'InvalidRegistry');
+  }
+  let sequence = input.carried?.sequence ?? input.sequenceBase;
+  let lastEvent: ReturnType<typeof statusEvent> | undefined = input.carried?.lastEvent;
+  const audit: AuditEntry[] = input.carried?.audit ?? [{ at: input.receivedAt, type: 'received', by: 'trader', detail: 'declaration received' }];
+  const appliedIds = new Set(input.carried?.appliedIds ?? []);
+  const deadlines: Record<string, string> = { ...input.carried?.deadlines };
+  const scopes = new Map<string, CancellationScope>();
+  let notices: StatusReason[] = [];
+  let withdrawNotices: WithdrawalNotice[] = [];
+  let lastAmendmentId: string | undefined;
+  let failure: { agency: string; message: string } | undefined;
+  let dirty = true;
+  let lastSearch = '';
+
+  const reviewers = new Map<string, AgencyActivities>();
+  function reviewer(agency: string): AgencyActivities {
+    let proxy = reviewers.get(agency);
+    if (!proxy) {
+      proxy = proxyActivities<AgencyActivities>({
+        taskQueue: input.taskQueues[agency],
+        startToCloseTimeout: '30s',
+        retry: REVIEW_RETRY,
+      });
+      reviewers.set(agency, proxy);
+    }
+    return proxy;
+  }
+
+  function apply(transition: Transition): void {
+    state = transition.state;
+    for (const withdrawn of transition.effects.withdrawReviews) {
+      scopes.get(withdrawn.agency)?.cancel();
+      scopes.delete(withdrawn.agency);
+      delete deadlines[withdrawn.agency];
+      withdrawNotices.push({ declarationId, ...withdrawn });
+    }
+    for (const agency of transition.effects.startReviews) startReview(agency);
+    notices.push(...transition.effects.notices);
+    dirty = true;
+  }
+
+  function decide(agency: string, round: number, decision: DecisionInput): void {
+    const review = state.reviews.find((r) => r.agency === agency);
+    if (!review || review.round !== round) return; // a stale round's answer: a newer review replaced it
+    apply(applyDecision(state, decision));
+    audit.push({ at: decision.at, type: 'decision', by: decision.officer ?? decision.by, agency, detail: describeDecision(decision) });
+  }
+
+  function startReview(agency: string): void {
+    scopes.get(agency)?.cancel();
+    const review = state.reviews.find((r) => r.agency === agency)!;
+    const policy = policies[agency]!;
+    const round = review.round;
+    const draft = agencyView(state.declaration, review, { round, deadlinePolicy: policy.deadlinePolicy });
+    const scope = new CancellationScope();
+    scopes.set(agency, scope);
+    const work =
+      policy.mode === 'auto'
+        ? async () => {
+            const { inspection } = registry;
+            const result: ReviewResult = await reviewer(agency).reviewDeclaration({
+              request: draft,
+              adapter: policy.adapter,
+              embargo: registry.embargo.countries,
+              inspection: inspection.agency === agency ? { share: inspection.share, delay: inspection.delay } : undefined,
+            });
+            if (result.inspection) {
+              notices.push({ agency, code: 'INSPECTION_SELECTED', message: 'selected for physical inspection; clearance waits for it' });
+              dirty = true;
+              await sleep(durationMs(result.inspection.delay));
+            }
+            decide(agency, round, { agency, by: 'auto', ...result });
+          }
+        : async () => {
+            const stamped = await kafka.publishReviewRequest(draft, policy.deadline);
+            deadlines[agency] = stamped.deadline;
+            dirty = true;
+            await sleep(durationMs(policy.deadline));
+            const current = state.reviews.find((r) => r.agency === agency);
+            if (current?.round !== round) return;
+            apply(applyDeadline(state, agency, round, policy.deadlinePolicy, stamped.deadline));
+            audit.push({ at: stamped.deadline, type: 'deadline', agency, by: 'system', detail: `deadline passed; policy ${policy.deadlinePolicy}` });
+          };
+    scope.run(work).catch((error: unknown) => {
+      if (isCancellation(error)) return;
+      failure = { agency, message: failureMessage(error) };
+      state = { ...state, failed: true };
+      notices.push({ agency, code: 'AGENCY_REVIEW_FAILED', message: `the ${agency} review failed: ${failure.message}` });
+      dirty = true;
+    });
+  }
+
+  function ack(extra: Partial<UpdateAck> = {}): UpdateAck {
+    return { accepted: true, status: overallStatus(state), ...extra };
+  }
+
+  setHandler(statusQuery, (): ClearanceSnapshot => ({
+    workflowId: workflowInfo().workflowId,
+    status: overallStatus(state),
+    sequence,
+    event: lastEvent ?? statusEvent(state, sequence, []),
+    declaration: state.declaration,
+    reviews: state.reviews.map((r) => ({
+      ...r,
+      mode: policies[r.agency]?.mode ?? 'auto',
+      deadlinePolicy: policies[r.agency]?.deadlinePolicy ?? 'ESCALATE',
+      ...(deadlines[r.agency] ? { deadline: deadlines[r.agency] } : {}),
+    })),
+    audit,
+    receivedAt: input.receivedAt,
+  }));
+
+  setHandler(
+    decideUpdate,
+    ({ decision }: DecisionCommand): UpdateAck => {
+      if (appliedIds.has(decision.decisionId)) return ack({ duplicate: true });
+      appliedIds.add(decision.decisionId);
+      // An officer's decision replaces whatever automatic review was still running for the agency.
+      scopes.get(decision.agency)?.cancel();
+      scopes.delete(decision.agency);
+      const review = state.reviews.find((r) => r.agency === decision.agency)!;
+      decide(decision.agency, review.round, {
+        agency: decision.agency,
+        outcome: decision.outcome,
+        reasons: decision.reasons,
+        by: 'officer',
+        officer: decision.officer,
+        at: decision.at,
+        conditions: decision.conditions,
+      });
+      return ack();
+    },
+    {
+      validator: ({ decision }: DecisionCommand): void => {
+        assertDecisionShape(decision, declarationId);
+        if (appliedIds.has(decision.decisionId)) return; // a repeat is accepted as a no-op
+        if (!policies[decision.agency]) {
+          throw ApplicationFailure.create({ type: 'UNKNOWN_AGENCY', message: `unknown agency ${decision.agency}`, nonRetryable: true });
+        }
+        const refusal = decisionRefusal(state, decision.agency);
+        if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
+      },
+    },
+  );
+
+  setHandler(
+    amendUpdate,
+    ({ amendment, receivedAt }): UpdateAck => {
+      if (appliedIds.has(amendment.amendmentId)) return ack({ duplicate: true });
+      appliedIds.add(amendment.amendmentId);
+      const transition = applyAmendment(state, amendment, reroute, policies);
+      const refusal = transition.effects.notices.find((n) => n.code === 'DECLARATION_CLOSED');
+      if (refusal) {
+        audit.push({ at: receivedAt, type: 'refused', by: 'trader', ref: amendment.amendmentId, detail: refusal.message });
+        apply(transition);
+        return ack({ accepted: false, refusal });
+      }
+      lastAmendmentId = amendment.amendmentId;
+      apply(transition);
+      const again = transition.effects.startReviews;
+      audit.push({
+        at: receivedAt,
+        type: 'amendment',
+        by: 'trader',
+        ref: amendment.amendmentId,
+        detail: again.length ? `amended; review again: ${again.join(', ')}` : 'amended; no agency needs to review again',
+      });
+      return ack();
+    },
+    { validator: ({ amendment }): void => assertIdsMatch(amendment, declarationId, 'amendmentId') },
+  );
+
+  setHandler(
+    withdrawUpdate,
+    ({ withdrawal, receivedAt }): UpdateAck => {
+      const ref = withdrawal.withdrawalId ?? 'withdrawal';
+      if (appliedIds.has(ref)) return ack({ duplicate: true });
+      appliedIds.add(ref);
+      const transition = applyWithdrawal(state, withdrawal);
+      const refusal = transition.effects.notices.find((n) => n.code === 'DECLARATION_CLOSED');
+      audit.push({ at: receivedAt, type: refusal ? 'refused' : 'withdrawal', by: 'trader', ref, detail: refusal?.message ?? withdrawal.reason });
+      apply(transition);
+      return refusal ? ack({ accepted: false, refusal }) : ack();
+    },
+    { validator: ({ withdrawal }): void => assertIdsMatch(withdrawal, declarationId) },
+  );
+
+  setHandler(duplicateSignal, (notice) => {
+    notices.push({
+      code: 'DUPLICATE_CONFLICT',
+      message: `a different declaration was submitted with the same declarationId (${notice.source}); it was not merged. Send an amendment to change a declaration.`,
+    });
+    audit.push({ at: notice.receivedAt, type: 'duplicate', by: 'trader', ref: notice.source, detail: 'conflicting resubmission refused' });
+    dirty = true;
+  });
+
+  setHandler(rejectedInputSignal, (notice) => {
+    notices.push({ code: 'INVALID_INPUT', message: `${notice.kind} rejected: ${notice.messages.join('; ')}`.slice(0, 2000) });
+    audit.push({ at: notice.receivedAt, type: 'input-rejected', by: 'trader', ref: notice.source, detail: notice.messages.join('; ') });
+    dirty = true;
+  });
+
+  async function flush(): Promise<void> {
+    dirty = false;
+    const drafts: ReturnType<typeof statusEvent>[] = [];
+    if (!lastEvent) {
+      drafts.push({ ...statusEvent(state, ++sequence, []), status: 'RECEIVED' });
+    }
+    const event = statusEvent(state, 0, notices);
+    if (lastAmendmentId) event.amendmentId = lastAmendmentId;
+    notices = [];
+    if (!lastEvent || !sameEvent(event, lastEvent)) {
+      event.sequence = ++sequence;
+      drafts.push(event);
+      lastEvent = event;
+    }
+    const withdrawing = withdrawNotices;
+    withdrawNotices = [];
+    await Promise.all([
+      drafts.length ? kafka.publishStatus(drafts) : undefined,
+      withdrawing.length ? kafka.publishReviewWithdrawn(withdrawing) : undefined,
+    ]);
+    upsertSearch();
+  }
+
+  function upsertSearch(): void {
+    const pending = state.reviews.filter((r) => r.state === 'PENDING' || r.state === 'OVERDUE').map((r) => r.agency);
+    const queued = pending.filter((agency) => policies[agency]?.mode === 'queue');
+    const next = queued.map((agency) => deadlines[agency]).filter((d): d is string => Boolean(d)).sort()[0];
+    const search = JSON.stringify([overallStatus(state), pending, queued, next]);
+    if (search === lastSearch) return; // every upsert is a history event; skip the ones that change nothing
+    lastSearch = search;
+    upsertSearchAttributes([
+      { key: DeclarationStatus, value: overallStatus(state) },
+      { key: PendingAgencies, value: pending },
+      { key: QueuedAgencies, value: queued },
+      { key: NextDeadline, value: next ? new Date(next) : null },
+    ]);
+  }
+
+  if (startEffects) for (const agency of startEffects.startReviews) startReview(agency);
+
+  while (!isFinal(state)) {
+    await condition(() => dirty);
+    await flush();
+  }
+  for (const scope of scopes.values()) scope.cancel();
+  if (failure) {
+    audit.push({ at: input.receivedAt, type: 'failure', agency: failure.agency, by: 'system', detail: failure.message });
+    throw ApplicationFailure.create({
+      type: 'ClearanceFailed',
+      message: `${failure.agency} review failed: ${failure.message}`,
+      nonRetryable: true,
+      details: [{ agency: failure.agency }],
+    });
+  }
+
+  // Stay open for a while after the final status, so that duplicates and late messages get an
+  // answer from the declaration itself instead of an error about a closed workflow.
+  const retentionMs = durationMs(input.closedRetention);
+  let open = retentionMs > 0;
+  if (open) void sleep(retentionMs).then(() => (open = false));
+  while (open) {
+    await condition(() => dirty || !open);
+    if (dirty) await flush();
+  }
+  await condition(allHandlersFinished);
+  return {
+    workflowId: workflowInfo().workflowId,
+    status: overallStatus(state),
+    sequence,
+    event: lastEvent!,
+    declaration: state.declaration,
+    reviews: state.reviews.map((r) => ({ ...r, mode: policies[r.agency]!.mode, deadlinePolicy: policies[r.agency]!.deadlinePolicy })),
+    audit,
+    receivedAt: input.receivedAt,
+  };
+}
+
+function sameEvent(a: ReturnType<typeof statusEvent>, b: ReturnType<typeof statusEvent>): boolean {
+  return JSON.stringify({ ...a, sequence: 0 }) === JSON.stringify({ ...b, sequence: 0 });
+}
+
+function describeDecision(decision: DecisionInput): string {
+  const why = decision.reasons.map((r) => `${r.code}: ${r.message}`).join('; ');
+  return `${decision.outcome}${why ? ` (${why})` : ''}`;
+}
+
+function failureMessage(error: unknown): string {
+  const cause = (error as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (error as Error).message ?? String(error);
+}
+
+const ID = new RegExp(PATTERNS.id);
+const AGENCY = new RegExp(PATTERNS.agency);
+
+function reject(type: string, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/**
+ * The callers validate against the JSON Schema before sending; this guards the invariants the
+ * workflow itself relies on, so a malformed update never reaches the history.
+ */
+function assertDecisionShape(decision: DecisionCommand['decision'] | undefined, declarationId: string): void {
+  if (!decision || typeof decision !== 'object') reject('MALFORMED', 'decision payload is missing');
+  if (typeof decision.decisionId !== 'string' || !ID.test(decision.decisionId)) reject('MALFORMED', 'decisionId is missing or malformed');
+  if (decision.declarationId !== declarationId) reject('MALFORMED', `decision is for ${decision.declarationId}, not ${declarationId}`);
+  if (typeof decision.agency !== 'string' || !AGENCY.test(decision.agency)) reject('MALFORMED', 'agency is missing or malformed');
+  if (!(OUTCOMES as readonly string[]).includes(decision.outcome)) reject('MALFORMED', `outcome must be one of ${OUTCOMES.join(', ')}`);
+  if (!Array.isArray(decision.reasons) || typeof decision.at !== 'string') reject('MALFORMED', 'reasons and at are required');
+}
+
+function assertIdsMatch(message: { declarationId?: unknown } & Record<string, unknown>, declarationId: string, idField?: string): void {
+  if (!message || message.declarationId !== declarationId) reject('MALFORMED', `message is not for ${declarationId}`);
+  if (idField && (typeof message[idField] !== 'string' || !ID.test(message[idField] as string))) {
+    reject('MALFORMED', `${idField} is missing or malformed`);
+  }
+}

@@ -1,0 +1,114 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgencyDecision, Amendment, Declaration, OverallStatus, Reason, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
+import type { ClearanceState } from './clearance-state.js';
+
+// The clearance workflow's public surface. Clients (intake, decision bridge, CLI) and tests import
+// this module, never the workflow code itself.
+
+export interface ClearanceInput {
+  declaration: Declaration;
+  /** The registry as it was when the declaration arrived; the workflow never reads a newer one. */
+  registry: Registry;
+  /** Task queue of each agency's reviews (`agency-<code>` by default). */
+  taskQueues: Record<string, string>;
+  /**
+   * Status sequences start above this (the Kafka timestamp, in ms, of the record that opened the
+   * clearance), so they also order after any event intake published for an earlier rejected input.
+   */
+  sequenceBase: number;
+  receivedAt: string;
+  /** SHA-256 of the declaration as submitted; a resubmission with another hash is a conflict. */
+  contentHash: string;
+  /** How long the workflow stays open after a final status, answering duplicates and late messages. */
+  closedRetention: string;
+  /** State carried over by continue-as-new. */
+  carried?: CarriedState;
+}
+
+export interface AuditEntry {
+  at: string;
+  type: 'received' | 'decision' | 'amendment' | 'withdrawal' | 'deadline' | 'duplicate' | 'input-rejected' | 'refused' | 'failure';
+  by?: string;
+  agency?: string;
+  ref?: string;
+  detail: string;
+}
+
+export interface ReviewTimers {
+  /** Absolute deadline of the agency's current round, as stamped when its request was published. */
+  deadline?: string;
+}
+
+export interface CarriedState {
+  state: ClearanceState;
+  sequence: number;
+  audit: AuditEntry[];
+  appliedIds: string[];
+  deadlines: Record<string, string>;
+  lastEvent: Omit<StatusEvent, 'at'>;
+}
+
+export interface ClearanceSnapshot {
+  workflowId: string;
+  status: OverallStatus;
+  sequence: number;
+  event: Omit<StatusEvent, 'at'>;
+  declaration: Declaration;
+  reviews: Array<ClearanceState['reviews'][number] & { mode: 'auto' | 'queue'; deadline?: string; deadlinePolicy: string }>;
+  audit: AuditEntry[];
+  receivedAt: string;
+}
+
+export interface UpdateAck {
+  accepted: boolean;
+  status: OverallStatus;
+  /** Why a message was received but changed nothing (e.g. the declaration is already closed). */
+  refusal?: Reason;
+  /** True when the same id was applied before: a repeat is a no-op, not an error. */
+  duplicate?: boolean;
+}
+
+export interface AmendmentCommand {
+  amendment: Amendment;
+  receivedAt: string;
+}
+
+export interface WithdrawalCommand {
+  withdrawal: Withdrawal;
+  receivedAt: string;
+}
+
+export interface DecisionCommand {
+  decision: AgencyDecision;
+}
+
+export interface DuplicateNotice {
+  contentHash: string;
+  receivedAt: string;
+  source: string;
+}
+
+export interface RejectedInputNotice {
+  kind: string;
+  receivedAt: string;
+  source: string;
+  messages: string[];
+}
+
+export const statusQuery = defineQuery<ClearanceSnapshot>('status');
+export const amendUpdate = defineUpdate<UpdateAck, [AmendmentCommand]>('amend');
+export const withdrawUpdate = defineUpdate<UpdateAck, [WithdrawalCommand]>('withdraw');
+export const decideUpdate = defineUpdate<UpdateAck, [DecisionCommand]>('decide');
+export const duplicateSignal = defineSignal<[DuplicateNotice]>('duplicateSubmission');
+export const rejectedInputSignal = defineSignal<[RejectedInputNotice]>('inputRejected');
+
+/**
+ * The workflow ID of a declaration. NEVER change this mapping: it is the deduplication key that
+ * makes Kafka redelivery and trader resubmission start no second clearance, and running
+ * declarations are found by it.
+ */
+export function declarationWorkflowId(declarationId: string): string {
+  return `declaration-${declarationId}`;
+}
+
+export const CLEARANCE_WORKFLOW_TYPE = 'clearanceWorkflow';
