@@ -10,7 +10,7 @@ export function checkRequiredDocuments(request: ReviewDraft): AdapterDecision {
     outcome: 'REQUEST_INFO',
     reasons: missing.map((type) => ({
       code: 'MISSING_DOCUMENT',
-      message: `${request.agency} requires a ${type} for item(s) ${request.items.map((i) => i.lineNo).join(', ')}; amend the declaration to add it`,
+      message: `${request.agency} requires document ${type} for item(s) ${request.items.map((i) => i.lineNo).join(', ')}; amend the declaration to add it`,
     })),
   };
 }

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../runtime/config.js';
+import { CliContext, CliError } from './cli/cli-context.js';
+import { STATUS_HELP, statusCommand } from './cli/status.command.js';
+import { SUBMIT_HELP, submitCommand } from './cli/submit.command.js';
+
+const HELP = `Usage: ventanilla <command> [options]
+
+Traders
+  submit <file.json|->                  send a declaration, amendment or withdrawal
+  status <declarationId> [--watch]      follow a declaration's clearance
+
+Every command takes --json for machine-readable output and --help for its own usage.
+Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (see README).`;
+
+const COMMANDS: Record<string, { help: string; run: (ctx: CliContext, args: string[], flags: Flags) => Promise<void> }> = {
+  submit: { help: SUBMIT_HELP, run: (ctx, args, flags) => submitCommand(ctx, args, flags) },
+  status: { help: STATUS_HELP, run: (ctx, args, flags) => statusCommand(ctx, args, flags) },
+};
+
+type Flags = ReturnType<typeof parseFlags>['values'];
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      watch: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+    },
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(argv);
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n\n${HELP}`, 2);
+  }
+  const [name, ...args] = parsed.positionals;
+  if (!name) {
+    console.log(HELP);
+    return parsed.values.help ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new CliError(`unknown command "${name}"\n\n${HELP}`, 2);
+  if (parsed.values.help) {
+    console.log(command.help);
+    return 0;
+  }
+  const ctx = new CliContext({ json: parsed.values.json });
+  try {
+    await command.run(ctx, args, parsed.values);
+  } finally {
+    await ctx.close();
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof CliError || error instanceof ConfigError) {
+      console.error(`error: ${error.message}`);
+      process.exit(error instanceof CliError ? error.exitCode : 2);
+    }
+    console.error(error);
+    process.exit(1);
+  },
+);

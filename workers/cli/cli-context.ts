@@ -1,0 +1,57 @@
+import type { Client } from '@temporalio/client';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig, type Config } from '../../runtime/config.js';
+import { connectTemporal } from '../../runtime/temporal.js';
+
+/** A failure the user can act on: printed as `error: <message>` with no stack trace. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface CliOptions {
+  json: boolean;
+}
+
+/** Lazily opened connections, so `--help` and input errors never wait on a server. */
+export class CliContext {
+  readonly config: Config;
+  private client?: Client;
+  private kafkaClient?: Kafka;
+
+  constructor(readonly options: CliOptions) {
+    this.config = loadConfig();
+  }
+
+  async temporal(): Promise<Client> {
+    if (!this.client) {
+      try {
+        this.client = await connectTemporal(this.config);
+      } catch (error) {
+        throw new CliError(
+          `cannot reach Temporal at ${this.config.temporalAddress} (${(error as Error).message}). Is the stack up? Try: npm run stack:status`,
+        );
+      }
+    }
+    return this.client;
+  }
+
+  kafka(): Kafka {
+    this.kafkaClient ??= new Kafka({ clientId: 'ventanilla-cli', brokers: this.config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    return this.kafkaClient;
+  }
+
+  /** Prints a result: JSON with --json, otherwise the human text. */
+  print(value: unknown, human: () => string): void {
+    console.log(this.options.json ? JSON.stringify(value, null, 2) : human());
+  }
+
+  async close(): Promise<void> {
+    await this.client?.connection.close();
+  }
+}

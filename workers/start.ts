@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { stackDown, stackUp } from '../infra/stack.js';
+import { StackError } from '../infra/processes.js';
+import { ConfigError, loadConfig } from '../runtime/config.js';
+import { createKafka, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { createRootLogger } from '../runtime/logger.js';
+import { loadRegistry } from '../runtime/registry.js';
+
+const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs]
+
+Brings up the local Kafka and Temporal (unless KAFKA_BROKERS / TEMPORAL_ADDRESS point elsewhere),
+then runs the pipeline's worker processes in the foreground. Ctrl-C stops the workers, and the
+stack too if this command started it (--keep-stack leaves it running).`;
+
+/** The pipeline's processes; each could run on its own host, this runs them side by side. */
+const PROCESSES = [
+  { name: 'temporal-worker', script: 'workers/temporal.worker.ts' },
+  { name: 'intake', script: 'workers/intake.worker.ts' },
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'keep-stack': { type: 'boolean', default: false },
+      'json-logs': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const config = loadConfig();
+  const registry = loadRegistry(config);
+  const say = (line: string) => console.log(`[stack] ${line}`);
+  const { started } = await stackUp(config, say);
+  const kafka = createKafka(config, createRootLogger('warn', 'start'), 'ventanilla-start');
+  await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), config.topicPartitions);
+
+  const children = PROCESSES.map(({ name, script }) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => console.log(values['json-logs'] ? line : formatLogLine(name, line)));
+    }
+    return { name, child };
+  });
+  printBanner(config, registry.agencies.map((a) => `${a.code}=${a.mode}`));
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping workers...');
+    await Promise.all(children.map(({ child }) => terminate(child)));
+    if (started.length > 0 && !values['keep-stack']) await stackDown(config, say, started);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  for (const { name, child } of children) {
+    child.on('exit', (code) => {
+      if (stopping) return;
+      console.error(`[${name}] exited with code ${code}; stopping everything (see its log lines above)`);
+      void stop(1);
+    });
+  }
+}
+
+function printBanner(config: ReturnType<typeof loadConfig>, modes: string[]): void {
+  const t = config.topics;
+  console.log(`
+Ventanilla is running.
+  Kafka           ${config.kafkaBrokers.join(',')}
+  Temporal        ${config.temporalAddress} (namespace ${config.temporalNamespace})
+  Temporal UI     ${config.temporalUiUrl}
+  topics          ${t.declarations} (in), ${t.status} (out), ${t.decisions} (agency decisions in),
+                  ${t.deadletter} (rejected inputs), ${t.agencyRequestsPrefix}<agency>.requests (agency views)
+  agencies        ${modes.join(', ')}
+
+Try it (in another terminal):
+  npx ventanilla submit examples/avocado-import.json
+  npx ventanilla status AVO-2026-000001 --watch
+Ctrl-C stops.
+`);
+}
+
+function terminate(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component']);
+
+/** Pino JSON made readable for a person at a terminal; anything that is not JSON passes through. */
+function formatLogLine(name: string, line: string): string {
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const fields = Object.entries(entry)
+      .filter(([k]) => !HIDDEN.has(k))
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    return `[${name}] ${LEVELS[entry.level as number] ?? ''} ${String(entry.msg ?? '')} ${fields}`.trimEnd();
+  } catch {
+    return `[${name}] ${line}`;
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StackError || error instanceof ConfigError) console.error(`error: ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});
