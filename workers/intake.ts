@@ -2,23 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { agencyTaskQueue, type Config } from '../runtime/config.js';
+import type { Config } from '../runtime/config.js';
 import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import { errorLines } from '../schemas/format-errors.js';
 import type { Amendment, DeadLetterReason, Declaration, FieldError, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
-import {
-  amendUpdate,
-  CLEARANCE_WORKFLOW_TYPE,
-  declarationWorkflowId,
-  duplicateSignal,
-  rejectedInputSignal,
-  withdrawUpdate,
-  type ClearanceInput,
-} from '../workflows/messages.js';
-import { DeclarationStatus, PendingAgencies, Regime, TraderTaxId } from '../workflows/search-attributes.js';
+import { amendUpdate, declarationWorkflowId, duplicateSignal, rejectedInputSignal, withdrawUpdate } from '../workflows/messages.js';
+import { clearanceInput, clearanceStart } from './clearance-start.js';
 import { deadLetterRecord, publishDeadLetter, recordRef, type RecordSource } from './dead-letter.js';
-import { contentHash, parseTraderMessage, type Parsed } from './intake-parse.js';
+import { parseTraderMessage, type Parsed } from './intake-parse.js';
 
 export interface IntakeDeps {
   config: Config;
@@ -158,34 +150,12 @@ export class Intake {
   private async startClearance(source: RecordSource, declaration: Declaration, steps: Set<string>): Promise<IntakeOutcome> {
     const { config, client, registry } = this.deps;
     const workflowId = declarationWorkflowId(declaration.declarationId);
-    const hash = contentHash(declaration);
-    const receivedAt = recordTime(source.message);
-    const input: ClearanceInput = {
-      declaration,
-      registry,
-      taskQueues: Object.fromEntries(registry.agencies.map((a) => [a.code, agencyTaskQueue(config, a.code)])),
-      sequenceBase: Number(source.message.timestamp),
-      receivedAt,
-      contentHash: hash,
-      closedRetention: config.closedRetention,
-    };
+    const input = clearanceInput(config, registry, declaration, Number(source.message.timestamp));
+    const hash = input.contentHash;
+    const receivedAt = input.receivedAt;
     const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
     try {
-      await client.workflow.start(CLEARANCE_WORKFLOW_TYPE, {
-        taskQueue: config.taskQueue,
-        workflowId,
-        args: [input],
-        // Never a second clearance for one declarationId: not while one runs, not after it closed.
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { contentHash: hash, source: recordRef({ ...source, offset: source.message.offset }) },
-        typedSearchAttributes: [
-          { key: DeclarationStatus, value: 'RECEIVED' },
-          { key: TraderTaxId, value: declaration.trader.taxId },
-          { key: Regime, value: declaration.regime },
-          { key: PendingAgencies, value: [] },
-        ],
-      });
+      await client.workflow.start(...clearanceStart(config, input, { source: recordRef({ ...source, offset: source.message.offset }) }));
       log.info('clearance started');
       return 'started';
     } catch (error) {

@@ -45,7 +45,9 @@ export class TestPipeline {
   static async start(options: PipelineOptions): Promise<TestPipeline> {
     const config = isolatedConfig(options.env);
     const logger = createRootLogger(config.logLevel, 'test');
-    const base = loadRegistry(config);
+    const loaded = loadRegistry(config);
+    // Inspections hold a clearance for 15 s by default; tests that do not test them should not wait.
+    const base = { ...loaded, inspection: { ...loaded.inspection, delay: '1s' } };
     const registry = options.registry ? options.registry(base) : base;
     const kafka = createKafka(config, logger, 'test');
     await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), 3);

@@ -1,0 +1,175 @@
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
+import { checkRequiredDocuments } from '../../activities/adapters/documents.adapter.js';
+import { agencyRequestsTopic } from '../../runtime/config.js';
+import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
+import type { AgencyRequest, Declaration, Item, Registry } from '../../schemas/types.js';
+import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
+import { amendUpdate, declarationWorkflowId, statusQuery, withdrawUpdate } from '../../workflows/messages.js';
+import { collectTopic, waitFor } from '../support/helpers.js';
+import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
+
+let bundle: WorkflowBundleWithSourceMap;
+let pipeline: TestPipeline;
+
+const item = (lineNo: number, hsCode: string, originCountry = 'US'): Item => ({
+  lineNo,
+  hsCode,
+  description: `goods ${hsCode}`,
+  originCountry,
+  quantity: 10,
+  unit: 'kg',
+  value: { amount: 1000, currency: 'USD' },
+});
+
+async function start(p: TestPipeline, declaration: Declaration): Promise<void> {
+  const input = clearanceInput(p.config, p.registry, declaration, Date.now());
+  await p.client.workflow.start(...clearanceStart(p.config, input, { source: 'workflow-test' }));
+}
+
+beforeAll(async () => {
+  bundle = await bundleClearanceWorkflows();
+  // HEALTH waits for an officer here, so a rejection elsewhere has an open review to withdraw.
+  pipeline = await TestPipeline.start({
+    workflowBundle: bundle,
+    intake: false,
+    env: { VENTANILLA_CLOSED_RETENTION: '0s', VENTANILLA_AGENCY_MODES: 'HEALTH=queue' },
+  });
+});
+afterAll(async () => pipeline?.stop());
+
+describe('clearance workflow', () => {
+  it('clears when every required agency approves, publishing strictly increasing sequences', async () => {
+    const declaration = sampleDeclaration();
+    await start(pipeline, declaration);
+    const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
+    expect(final.agencies).toEqual({ CUSTOMS: 'APPROVED', AGRICULTURE: 'APPROVED' });
+    expect(final.decisions?.map((d) => [d.agency, d.outcome, d.by]).sort()).toEqual([
+      ['AGRICULTURE', 'APPROVED', 'auto'],
+      ['CUSTOMS', 'APPROVED', 'auto'],
+    ]);
+    const events = pipeline.eventsFor(declaration.declarationId);
+    expect(events[0]!.status).toBe('RECEIVED');
+    expect(events.map((e) => e.sequence)).toEqual([...events.map((e) => e.sequence)].sort((a, b) => a - b));
+    expect(new Set(events.map((e) => e.sequence)).size).toBe(events.length);
+    const result = await pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId)).result();
+    expect(result.status).toBe('CLEARED');
+  });
+
+  it('rejects on one rejection and withdraws the other open reviews, telling their agencies', async () => {
+    const healthRequests = await collectTopic(pipeline.kafka, agencyRequestsTopic(pipeline.config.topics, 'HEALTH'));
+    // Frozen fish from an embargoed origin: ECONOMY rejects at once while HEALTH (queue) still waits.
+    const declaration = sampleDeclaration({
+      items: [item(1, '03038900', 'KP')],
+      documents: [
+        { type: 'INVOICE', reference: 'INV-1' },
+        { type: 'ZOOSANITARY_CERTIFICATE', reference: 'ZOO-1' },
+        { type: 'SANITARY_PERMIT', reference: 'SAN-1' },
+      ],
+    });
+    await start(pipeline, declaration);
+    const final = await pipeline.waitForStatus(declaration.declarationId, 'REJECTED');
+    expect(final.agencies.ECONOMY).toBe('REJECTED');
+    expect(final.agencies.HEALTH).toBe('WITHDRAWN');
+    expect(final.reasons).toContainEqual(expect.objectContaining({ agency: 'ECONOMY', code: 'ORIGIN_EMBARGOED' }));
+    const kinds = await waitFor('HEALTH told of the withdrawal', () => {
+      const mine = healthRequests.messages
+        .map((m) => JSON.parse(m.message.value!.toString()) as AgencyRequest)
+        .filter((r) => r.declarationId === declaration.declarationId)
+        .map((r) => r.kind);
+      return mine.includes('review-withdrawn') ? mine : undefined;
+    });
+    expect(kinds).toEqual(['review-request', 'review-withdrawn']);
+    await healthRequests.consumer.disconnect();
+  });
+
+  it('waits for the trader on REQUEST_INFO, and after an amendment only the asking agency reviews again', async () => {
+    const declaration = sampleDeclaration({
+      items: [item(1, '7208510300', 'KR')],
+      documents: [{ type: 'INVOICE', reference: 'INV-STEEL' }],
+    });
+    await start(pipeline, declaration);
+    // CUSTOMS may still be deciding when ECONOMY asks; wait until both have answered.
+    const waiting = await waitFor('ECONOMY to ask and CUSTOMS to approve', () => {
+      const last = pipeline.latest(declaration.declarationId);
+      return last?.agencies.CUSTOMS === 'APPROVED' && last.status === 'AWAITING_TRADER' ? last : undefined;
+    });
+    expect(waiting.agencies).toEqual({ CUSTOMS: 'APPROVED', ECONOMY: 'REQUEST_INFO' });
+    expect(waiting.reasons).toContainEqual(expect.objectContaining({ agency: 'ECONOMY', code: 'MISSING_DOCUMENT' }));
+
+    const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
+    const amendment = {
+      kind: 'amendment' as const,
+      declarationId: declaration.declarationId,
+      amendmentId: uniqueId('AMD'),
+      documents: [...declaration.documents, { type: 'IMPORT_PERMIT' as const, reference: 'SE-1' }],
+    };
+    const ack = await handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] });
+    expect(ack).toMatchObject({ accepted: true });
+    const again = await handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] });
+    expect(again).toMatchObject({ accepted: true, duplicate: true });
+
+    const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
+    expect(final.amendmentId).toBe(amendment.amendmentId);
+    const snapshot = (await handle.result()) as Awaited<ReturnType<typeof handle.query<typeof statusQuery>>>;
+    const rounds = Object.fromEntries(snapshot.reviews.map((r) => [r.agency, r.round]));
+    expect(rounds).toEqual({ CUSTOMS: 1, ECONOMY: 2 });
+    expect(snapshot.audit.filter((a) => a.type === 'amendment')).toHaveLength(1);
+  });
+
+  it('ends as WITHDRAWN when the trader withdraws', async () => {
+    const declaration = sampleDeclaration({ items: [item(1, '7208510300', 'KR')], documents: [{ type: 'INVOICE', reference: 'INV-W' }] });
+    await start(pipeline, declaration);
+    await pipeline.waitForStatus(declaration.declarationId, 'AWAITING_TRADER');
+    const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
+    const withdrawal = { kind: 'withdrawal' as const, declarationId: declaration.declarationId, reason: 'order cancelled' };
+    await handle.executeUpdate(withdrawUpdate, { args: [{ withdrawal, receivedAt: new Date().toISOString() }] });
+    const final = await pipeline.waitForStatus(declaration.declarationId, 'WITHDRAWN');
+    expect(final.agencies).toEqual({ CUSTOMS: 'APPROVED', ECONOMY: 'WITHDRAWN' });
+    expect(final.reasons).toContainEqual(expect.objectContaining({ code: 'WITHDRAWN_BY_TRADER', message: 'order cancelled' }));
+  });
+});
+
+describe('a fifth agency', () => {
+  it('is added with a registry entry, its routing rule and an adapter, with no workflow change', async () => {
+    const calls: string[] = [];
+    const environmentAdapter: AgencyAdapter = (input) => {
+      calls.push(input.request.declarationId);
+      const decision = checkRequiredDocuments(input.request);
+      return { ...decision, conditions: ['file the emissions report within 30 days'] };
+    };
+    const withEnvironment = (base: Registry): Registry => ({
+      ...base,
+      agencies: [
+        ...base.agencies,
+        { code: 'ENVIRONMENT', name: 'Environment', mode: 'auto', adapter: 'environment', deadline: '5d', deadlinePolicy: 'ESCALATE' },
+      ],
+      routing: [...base.routing, { agency: 'ENVIRONMENT', chapters: ['25-27'], requires: [{ document: 'OTHER' }] }],
+    });
+    const five = await TestPipeline.start({
+      workflowBundle: bundle,
+      intake: false,
+      env: { VENTANILLA_CLOSED_RETENTION: '0s' },
+      registry: withEnvironment,
+      extraAdapters: { environment: environmentAdapter },
+    });
+    try {
+      const declaration = sampleDeclaration({
+        items: [item(1, '2710124100'), item(2, '08044000')],
+        documents: [
+          { type: 'INVOICE', reference: 'INV-5' },
+          { type: 'PHYTOSANITARY_CERTIFICATE', reference: 'PHY-5' },
+          { type: 'OTHER', reference: 'EIA-2026-1' },
+        ],
+      });
+      await start(five, declaration);
+      const final = await five.waitForStatus(declaration.declarationId, 'CLEARED');
+      expect(final.agencies).toEqual({ CUSTOMS: 'APPROVED', AGRICULTURE: 'APPROVED', ENVIRONMENT: 'APPROVED' });
+      expect(final.decisions?.find((d) => d.agency === 'ENVIRONMENT')?.conditions).toEqual(['file the emissions report within 30 days']);
+      expect(calls).toEqual([declaration.declarationId]);
+    } finally {
+      await five.stop();
+    }
+  });
+});
