@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Partitioners } from 'kafkajs';
 import { Worker, bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stackPaths } from '../../infra/stack-settings.js';
-import { startTemporalNode } from '../../infra/temporal.node.js';
 import { loadConfig } from '../../runtime/config.js';
 import * as activities from '../support/smoke.activities.js';
-import { collectTopic, createTopics, freePort, testKafka, uniqueName, waitFor } from '../support/helpers.js';
+import { collectTopic, createTopics, testKafka, uniqueName, waitFor } from '../support/helpers.js';
+import { PrivateTemporal } from '../support/private-temporal.js';
 
 const config = loadConfig();
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -79,13 +75,7 @@ describe('Temporal (real server)', () => {
   });
 
   it('keeps a running workflow across a restart of the Temporal server (SQLite persists)', async () => {
-    // A private server with its own ports and database, so restarting it disturbs no other test.
-    const home = mkdtempSync(join(tmpdir(), 'ventanilla-restart-'));
-    const paths = { ...stackPaths(home), temporalBin: stackPaths(config.home).temporalBin };
-    const node = { host: '127.0.0.1', port: await freePort(), uiPort: await freePort(), dbFile: join(home, 'temporal.db'), namespace: 'default' };
-    const say = () => undefined;
-    const runName = uniqueName('temporal-restart');
-    let server = await startTemporalNode(paths, node, say, runName);
+    const server = await PrivateTemporal.start();
     try {
       const workflowId = uniqueName('restart-wf');
       const taskQueue = uniqueName('restart');
@@ -94,7 +84,7 @@ describe('Temporal (real server)', () => {
       await client1.connection.close();
 
       await server.stop();
-      server = await startTemporalNode(paths, node, say, runName);
+      await server.restart();
 
       const connection = await NativeConnection.connect({ address: server.address });
       const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities });
@@ -104,8 +94,7 @@ describe('Temporal (real server)', () => {
       await client2.connection.close();
       await connection.close();
     } finally {
-      await server.stop();
-      rmSync(home, { recursive: true, force: true });
+      await server.destroy();
     }
   });
 });

@@ -11,17 +11,21 @@ export function uniqueName(prefix: string): string {
 
 /** Config for one test: the shared stack's addresses, but its own topics, task queues and groups. */
 export function isolatedConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, ...isolatedEnv(overrides) });
+}
+
+/** The environment of an isolated test pipeline, also for the worker processes a test spawns. */
+export function isolatedEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const id = uniqueName('t');
-  return loadConfig({
-    ...process.env,
+  return {
     VENTANILLA_TOPIC_PREFIX: `${id}.`,
     VENTANILLA_TASK_QUEUE: `${id}-clearance`,
     VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${id}-agency-`,
     VENTANILLA_INTAKE_GROUP: `${id}-intake`,
     VENTANILLA_DECISIONS_GROUP: `${id}-decisions`,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     ...overrides,
-  });
+  };
 }
 
 export function testKafka(config: Pick<Config, 'kafkaBrokers'> = loadConfig()): Kafka {

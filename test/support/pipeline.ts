@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
-import type { Config } from '../../runtime/config.js';
+import { loadConfig, type Config } from '../../runtime/config.js';
 import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../../runtime/kafka.js';
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
@@ -10,7 +10,7 @@ import { connectTemporal } from '../../runtime/temporal.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
 import { Intake } from '../../workers/intake.js';
 import { startTemporalWorkers, WORKFLOWS_PATH, type RunningWorkers } from '../../workers/temporal-workers.js';
-import { collectTopic, isolatedConfig, waitFor, type Collected } from './helpers.js';
+import { collectTopic, isolatedEnv, waitFor, type Collected } from './helpers.js';
 
 export function bundleClearanceWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
@@ -29,6 +29,7 @@ export interface PipelineOptions {
 export class TestPipeline {
   readonly statuses: Collected[];
   private constructor(
+    readonly env: Record<string, string>,
     readonly config: Config,
     readonly registry: Registry,
     readonly logger: Logger,
@@ -43,7 +44,8 @@ export class TestPipeline {
   }
 
   static async start(options: PipelineOptions): Promise<TestPipeline> {
-    const config = isolatedConfig(options.env);
+    const env = isolatedEnv(options.env);
+    const config = loadConfig({ ...process.env, ...env });
     const logger = createRootLogger(config.logLevel, 'test');
     const loaded = loadRegistry(config);
     // Inspections hold a clearance for 15 s by default; tests that do not test them should not wait.
@@ -63,7 +65,7 @@ export class TestPipeline {
     const producer = createProducer(kafka);
     await producer.connect();
     const collector = await collectTopic(kafka, config.topics.status);
-    const pipeline = new TestPipeline(config, registry, logger, kafka, client, producer, workers, collector, undefined);
+    const pipeline = new TestPipeline(env, config, registry, logger, kafka, client, producer, workers, collector, undefined);
     if (options.intake ?? true) await pipeline.startIntake();
     return pipeline;
   }

@@ -6,7 +6,7 @@ import { agencyRequestsTopic } from '../../runtime/config.js';
 import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
 import type { AgencyRequest, Declaration, Item, Registry } from '../../schemas/types.js';
 import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
-import { amendUpdate, declarationWorkflowId, statusQuery, withdrawUpdate } from '../../workflows/messages.js';
+import { amendUpdate, declarationWorkflowId, withdrawUpdate, type ClearanceSnapshot } from '../../workflows/messages.js';
 import { collectTopic, waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 
@@ -112,7 +112,7 @@ describe('clearance workflow', () => {
 
     const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
     expect(final.amendmentId).toBe(amendment.amendmentId);
-    const snapshot = (await handle.result()) as Awaited<ReturnType<typeof handle.query<typeof statusQuery>>>;
+    const snapshot = (await handle.result()) as ClearanceSnapshot;
     const rounds = Object.fromEntries(snapshot.reviews.map((r) => [r.agency, r.round]));
     expect(rounds).toEqual({ CUSTOMS: 1, ECONOMY: 2 });
     expect(snapshot.audit.filter((a) => a.type === 'amendment')).toHaveLength(1);

@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The real intake worker as a child process, so a test can SIGKILL it like a crashing host. */
+export class IntakeProcess {
+  private output = '';
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  static start(env: Record<string, string>): IntakeProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/intake.worker.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new IntakeProcess(child);
+  }
+
+  /** Resolves once the consumer has joined its group and is consuming. */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes('intake consuming')) {
+      if (this.child.exitCode !== null) throw new Error(`intake exited with ${this.child.exitCode}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`intake did not start:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  kill(signal: NodeJS.Signals): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill(signal);
+    });
+  }
+}
