@@ -24,10 +24,23 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https'], message: 'Workflows must not do I/O.' },
-            { group: ['kafkajs', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows must not do I/O.' },
-            { group: ['../activities/*', '../../activities/*'], allowTypeImports: true, message: 'Import activities as types only.' },
-            { group: ['../runtime/*', '../infra/*', '../workers/*'], message: 'Workflows must not import process-level code.' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https'],
+              message: 'Workflows must not do I/O.',
+            },
+            {
+              group: ['kafkajs', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              message: 'Workflows must not do I/O.',
+            },
+            {
+              group: ['../activities/*', '../../activities/*'],
+              allowTypeImports: true,
+              message: 'Import activities as types only.',
+            },
+            {
+              group: ['../runtime/*', '../infra/*', '../workers/*'],
+              message: 'Workflows must not import process-level code.',
+            },
           ],
         },
       ],
@@ -39,8 +52,14 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clocks in workflows.' },
-        { selector: "CallExpression[callee.name='setTimeout']", message: 'Use sleep() or condition() from @temporalio/workflow.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'No clocks in workflows.',
+        },
+        {
+          selector: "CallExpression[callee.name='setTimeout']",
+          message: 'Use sleep() or condition() from @temporalio/workflow.',
+        },
       ],
     },
   },

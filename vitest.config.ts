@@ -1,6 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-const unitFiles = ['schemas/**/*.test.ts', 'workflows/**/*.test.ts', 'activities/**/*.test.ts', 'runtime/**/*.test.ts', 'workers/**/*.test.ts', 'infra/**/*.test.ts', 'test/unit/**/*.test.ts'];
+const unitFiles = [
+  'schemas/**/*.test.ts',
+  'workflows/**/*.test.ts',
+  'activities/**/*.test.ts',
+  'runtime/**/*.test.ts',
+  'workers/**/*.test.ts',
+  'infra/**/*.test.ts',
+  'test/unit/**/*.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -14,7 +14,10 @@ export interface WithdrawalNotice {
 
 /** Sends agencies their views (queue mode) and tells them when a review they hold is withdrawn. */
 export function agencyRequestPublisher({ config, producer, logger, now = () => new Date() }: ActivityDeps) {
-  async function publishReviewRequest(draft: ReviewDraft, deadline: string): Promise<{ at: string; deadline: string }> {
+  async function publishReviewRequest(
+    draft: ReviewDraft,
+    deadline: string,
+  ): Promise<{ at: string; deadline: string }> {
     const at = now();
     const request: ReviewRequest = {
       ...draft,
@@ -27,7 +30,10 @@ export function agencyRequestPublisher({ config, producer, logger, now = () => n
       messages: [{ key: draft.declarationId, value: JSON.stringify(request) }],
     });
     const workflowId = Context.current().info.workflowExecution?.workflowId;
-    logger.info({ declarationId: draft.declarationId, workflowId, agency: draft.agency, round: draft.round }, 'review requested');
+    logger.info(
+      { declarationId: draft.declarationId, workflowId, agency: draft.agency, round: draft.round },
+      'review requested',
+    );
     return { at: request.at, deadline: request.deadline };
   }
 

@@ -21,7 +21,13 @@ export function reviewActivity({ config, logger, extraAdapters = {}, now = () =>
     const decision = adapter(input, { riskKey: config.riskKey });
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     logger.info(
-      { declarationId: request.declarationId, workflowId, agency: request.agency, round: request.round, outcome: decision.outcome },
+      {
+        declarationId: request.declarationId,
+        workflowId,
+        agency: request.agency,
+        round: request.round,
+        outcome: decision.outcome,
+      },
       'automatic review decided',
     );
     return { ...decision, at: now().toISOString() };

@@ -31,7 +31,10 @@ export function statusPublisher({ config, producer, logger, now = () => new Date
       messages: events.map((event) => ({ key: event.declarationId, value: JSON.stringify(event) })),
     });
     for (const event of events) {
-      logger.info({ declarationId: event.declarationId, workflowId, sequence: event.sequence, status: event.status }, 'status published');
+      logger.info(
+        { declarationId: event.declarationId, workflowId, sequence: event.sequence, status: event.status },
+        'status published',
+      );
     }
   };
 }

@@ -25,7 +25,11 @@ export async function runInstallStep(
   );
   try {
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(command, args, {
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.pipe(log, { end: false });
       child.stderr.pipe(log, { end: false });
       child.once('error', reject);
@@ -34,7 +38,10 @@ export async function runInstallStep(
     await new Promise<void>((resolve) => log.end(resolve));
     if (code !== 0) {
       const tail = readFileSync(options.logPath, 'utf8').trim().split('\n').slice(-15).join('\n    ');
-      throw new StackError(`${label} failed (exit ${code}). Last lines of the log:\n    ${tail}`, options.fix);
+      throw new StackError(
+        `${label} failed (exit ${code}). Last lines of the log:\n    ${tail}`,
+        options.fix,
+      );
     }
     options.say(`  done in ${Math.round((Date.now() - started) / 1000)}s`);
   } finally {

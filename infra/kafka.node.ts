@@ -2,9 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { runInstallStep, requireTool, type Say } from './installer.js';
-import { assertPortFree, runningPid, spawnDaemon, StackError, stopDaemon, waitUntil, logFile } from './processes.js';
+import {
+  assertPortFree,
+  runningPid,
+  spawnDaemon,
+  StackError,
+  stopDaemon,
+  waitUntil,
+  logFile,
+} from './processes.js';
 import { KAFKA_VERSION, type KafkaNodeSettings, type StackPaths } from './stack-settings.js';
 
 const POM_TEMPLATE = new URL('./kafka-broker.pom.xml', import.meta.url);
@@ -19,11 +28,19 @@ export function kafkaInstalled(paths: StackPaths): boolean {
 export async function installKafka(paths: StackPaths, say: Say): Promise<void> {
   if (kafkaInstalled(paths)) return;
   requireJava();
-  requireTool('mvn', ['-v'], 'to download the Kafka broker jars from Maven Central', 'install Maven (Debian: apt-get install maven), or set KAFKA_BROKERS to use a running Kafka');
+  requireTool(
+    'mvn',
+    ['-v'],
+    'to download the Kafka broker jars from Maven Central',
+    'install Maven (Debian: apt-get install maven), or set KAFKA_BROKERS to use a running Kafka',
+  );
   const work = mkdtempSync(join(tmpdir(), 'ventanilla-kafka-'));
   const staging = `${paths.kafkaLibs}.partial`;
   try {
-    writeFileSync(join(work, 'pom.xml'), readFileSync(POM_TEMPLATE, 'utf8').replace('@KAFKA_VERSION@', KAFKA_VERSION));
+    writeFileSync(
+      join(work, 'pom.xml'),
+      readFileSync(POM_TEMPLATE, 'utf8').replace('@KAFKA_VERSION@', KAFKA_VERSION),
+    );
     rmSync(staging, { recursive: true, force: true });
     await runInstallStep(
       `Downloading Apache Kafka ${KAFKA_VERSION} broker jars from Maven Central (about 45 MB)`,
@@ -45,10 +62,18 @@ export async function installKafka(paths: StackPaths, say: Say): Promise<void> {
 }
 
 function requireJava(): void {
-  const version = requireTool('java', ['-version'], 'to run the Kafka broker', 'install a JDK 17 or newer (Debian: apt-get install openjdk-17-jre-headless), or set KAFKA_BROKERS to use a running Kafka');
+  const version = requireTool(
+    'java',
+    ['-version'],
+    'to run the Kafka broker',
+    'install a JDK 17 or newer (Debian: apt-get install openjdk-17-jre-headless), or set KAFKA_BROKERS to use a running Kafka',
+  );
   const major = Number(/version "(\d+)/.exec(version)?.[1] ?? 0);
   if (major < 17) {
-    throw new StackError(`Kafka ${KAFKA_VERSION} needs Java 17 or newer, found Java ${major}`, 'install a JDK 17+ and put it first on PATH');
+    throw new StackError(
+      `Kafka ${KAFKA_VERSION} needs Java 17 or newer, found Java ${major}`,
+      'install a JDK 17+ and put it first on PATH',
+    );
   }
 }
 
@@ -86,7 +111,7 @@ function javaArgs(paths: StackPaths, node: KafkaNodeSettings, mainClass: string,
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${LOG4J_CONFIG.pathname}`,
+    `-Dlog4j2.configurationFile=${fileURLToPath(LOG4J_CONFIG)}`,
     '-cp',
     `${paths.kafkaLibs}/*`,
     mainClass,
@@ -122,10 +147,20 @@ export interface NodeHandle {
 }
 
 /** Starts (or finds running) a local broker with these settings; `runName` separates independent nodes. */
-export async function startKafkaNode(paths: StackPaths, node: KafkaNodeSettings, say: Say, runName = NAME): Promise<NodeHandle> {
+export async function startKafkaNode(
+  paths: StackPaths,
+  node: KafkaNodeSettings,
+  say: Say,
+  runName = NAME,
+): Promise<NodeHandle> {
   const address = `${node.host}:${node.port}`;
   const log = logFile(paths.logs, runName);
-  const handle = (pid: number): NodeHandle => ({ address, pid, log, stop: async () => void (await stopDaemon(paths.run, runName)) });
+  const handle = (pid: number): NodeHandle => ({
+    address,
+    pid,
+    log,
+    stop: async () => void (await stopDaemon(paths.run, runName)),
+  });
   const existing = runningPid(paths.run, runName);
   if (existing !== undefined && (await kafkaHealthy([address]))) return handle(existing);
   if (existing !== undefined) await stopDaemon(paths.run, runName);
@@ -140,12 +175,29 @@ export async function startKafkaNode(paths: StackPaths, node: KafkaNodeSettings,
     await runInstallStep(
       'Formatting the Kafka storage (KRaft)',
       'java',
-      javaArgs(paths, node, 'kafka.tools.StorageTool', ['format', '--ignore-formatted', '-t', kraftClusterId(), '-c', propsFile]),
-      { logPath: join(paths.logs, `${runName}-format.log`), say, fix: `remove ${node.dataDir} and try again` },
+      javaArgs(paths, node, 'kafka.tools.StorageTool', [
+        'format',
+        '--ignore-formatted',
+        '-t',
+        kraftClusterId(),
+        '-c',
+        propsFile,
+      ]),
+      {
+        logPath: join(paths.logs, `${runName}-format.log`),
+        say,
+        fix: `remove ${node.dataDir} and try again`,
+      },
     );
   }
   say(`Starting Kafka ${KAFKA_VERSION} on ${address} (log: ${log})`);
-  const pid = spawnDaemon({ name: runName, command: 'java', args: javaArgs(paths, node, 'kafka.Kafka', [propsFile]), runDir: paths.run, logDir: paths.logs });
+  const pid = spawnDaemon({
+    name: runName,
+    command: 'java',
+    args: javaArgs(paths, node, 'kafka.Kafka', [propsFile]),
+    runDir: paths.run,
+    logDir: paths.logs,
+  });
   await waitUntil('Kafka', () => kafkaHealthy([address]), {
     timeoutMs: 120_000,
     isDead: () => runningPid(paths.run, runName) === undefined,

@@ -48,7 +48,10 @@ export function spawnDaemon(spec: DaemonSpec): number {
   });
   closeSync(out);
   if (child.pid === undefined) {
-    throw new StackError(`could not start ${spec.command}`, `check that ${spec.command} is installed and executable`);
+    throw new StackError(
+      `could not start ${spec.command}`,
+      `check that ${spec.command} is installed and executable`,
+    );
   }
   child.unref();
   writeFileSync(pidFile(spec.runDir, spec.name), `${child.pid}\n${spec.command}\n`);
@@ -122,7 +125,12 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
   });
 }
 
-export async function assertPortFree(host: string, port: number, service: string, envHint: string): Promise<void> {
+export async function assertPortFree(
+  host: string,
+  port: number,
+  service: string,
+  envHint: string,
+): Promise<void> {
   if (await isPortOpen(host, port)) {
     throw new StackError(
       `port ${host}:${port} is already taken by a process this stack did not start, so ${service} cannot listen there`,
@@ -141,10 +149,14 @@ export async function waitUntil(
   let lastTick = started;
   for (;;) {
     if (await probe()) return;
-    if (options.isDead?.()) throw new StackError(`${what} exited while starting`, 'read its log file (path above)');
+    if (options.isDead?.())
+      throw new StackError(`${what} exited while starting`, 'read its log file (path above)');
     const now = Date.now();
     if (now - started > options.timeoutMs) {
-      throw new StackError(`${what} did not become healthy within ${options.timeoutMs / 1000}s`, 'read its log file (path above)');
+      throw new StackError(
+        `${what} did not become healthy within ${options.timeoutMs / 1000}s`,
+        'read its log file (path above)',
+      );
     }
     if (now - lastTick >= 5000) {
       lastTick = now;

@@ -26,7 +26,10 @@ Environment:
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -66,7 +69,9 @@ function printStatus(status: StackStatus): void {
   for (const s of [status.kafka, status.temporal]) {
     const state = s.healthy ? 'healthy' : 'DOWN';
     const pid = s.pid ? `, pid ${s.pid}` : '';
-    console.log(`${s.service.padEnd(9)} ${state.padEnd(8)} ${s.address} (${s.managedBy}, ${s.version}${pid})`);
+    console.log(
+      `${s.service.padEnd(9)} ${state.padEnd(8)} ${s.address} (${s.managedBy}, ${s.version}${pid})`,
+    );
   }
   console.log(`ui        ${status.ui}`);
   console.log(`data      ${status.home}`);

@@ -2,8 +2,20 @@ import { join } from 'node:path';
 import type { Config } from '../runtime/config.js';
 import type { Say } from './installer.js';
 import { kafkaHealthy, kafkaPid, installKafka, startKafkaNode, stopKafkaNode } from './kafka.node.js';
-import { stackPaths, KAFKA_VERSION, TEMPORAL_CLI_VERSION, type KafkaNodeSettings, type TemporalNodeSettings } from './stack-settings.js';
-import { installTemporal, startTemporalNode, stopTemporalNode, temporalHealthy, temporalPid } from './temporal.node.js';
+import {
+  stackPaths,
+  KAFKA_VERSION,
+  TEMPORAL_CLI_VERSION,
+  type KafkaNodeSettings,
+  type TemporalNodeSettings,
+} from './stack-settings.js';
+import {
+  installTemporal,
+  startTemporalNode,
+  stopTemporalNode,
+  temporalHealthy,
+  temporalPid,
+} from './temporal.node.js';
 
 export interface ServiceStatus {
   service: 'kafka' | 'temporal';
@@ -23,11 +35,23 @@ export interface StackStatus {
 }
 
 export function localKafkaSettings(config: Config): KafkaNodeSettings {
-  return { host: '127.0.0.1', port: 9092, controllerPort: 9093, dataDir: stackPaths(config.home).kafkaData, heapMb: 512 };
+  return {
+    host: '127.0.0.1',
+    port: 9092,
+    controllerPort: 9093,
+    dataDir: stackPaths(config.home).kafkaData,
+    heapMb: 512,
+  };
 }
 
 export function localTemporalSettings(config: Config): TemporalNodeSettings {
-  return { host: '127.0.0.1', port: 7233, uiPort: 8233, dbFile: stackPaths(config.home).temporalDb, namespace: config.temporalNamespace };
+  return {
+    host: '127.0.0.1',
+    port: 7233,
+    uiPort: 8233,
+    dbFile: stackPaths(config.home).temporalDb,
+    namespace: config.temporalNamespace,
+  };
 }
 
 /** Downloads and builds what the local stack needs, without starting anything. */
@@ -67,7 +91,9 @@ export async function stackDown(config: Config, say: Say, only?: Array<'kafka' |
   const paths = stackPaths(config.home);
   // Temporal first: it holds no Kafka state, and stopping it first keeps its last writes clean.
   if (!config.temporalExternal && (!only || only.includes('temporal'))) {
-    say((await stopTemporalNode(paths)) ? 'Stopped Temporal.' : 'Temporal was not running (from this stack).');
+    say(
+      (await stopTemporalNode(paths)) ? 'Stopped Temporal.' : 'Temporal was not running (from this stack).',
+    );
   }
   if (!config.kafkaExternal && (!only || only.includes('kafka'))) {
     say((await stopKafkaNode(paths)) ? 'Stopped Kafka.' : 'Kafka was not running (from this stack).');
@@ -75,12 +101,17 @@ export async function stackDown(config: Config, say: Say, only?: Array<'kafka' |
 }
 
 function serviceHealthy(config: Config, service: 'kafka' | 'temporal'): Promise<boolean> {
-  return service === 'kafka' ? kafkaHealthy(config.kafkaBrokers) : temporalHealthy(config.temporalAddress, config.temporalNamespace);
+  return service === 'kafka'
+    ? kafkaHealthy(config.kafkaBrokers)
+    : temporalHealthy(config.temporalAddress, config.temporalNamespace);
 }
 
 export async function stackStatus(config: Config): Promise<StackStatus> {
   const paths = stackPaths(config.home);
-  const [kafkaOk, temporalOk] = await Promise.all([serviceHealthy(config, 'kafka'), serviceHealthy(config, 'temporal')]);
+  const [kafkaOk, temporalOk] = await Promise.all([
+    serviceHealthy(config, 'kafka'),
+    serviceHealthy(config, 'temporal'),
+  ]);
   return {
     kafka: {
       service: 'kafka',

@@ -26,7 +26,12 @@ export function temporalInstalled(paths: StackPaths): boolean {
 
 export async function installTemporal(paths: StackPaths, say: Say): Promise<void> {
   if (temporalInstalled(paths)) return;
-  requireTool('go', ['version'], 'to build the Temporal CLI (dev server)', 'install Go 1.23 or newer (https://go.dev/doc/install), or set TEMPORAL_ADDRESS to use a running Temporal');
+  requireTool(
+    'go',
+    ['version'],
+    'to build the Temporal CLI (dev server)',
+    'install Go 1.23 or newer (https://go.dev/doc/install), or set TEMPORAL_ADDRESS to use a running Temporal',
+  );
   await runInstallStep(
     `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (takes a few minutes)`,
     'go',
@@ -78,7 +83,8 @@ function startDevArgs(node: TemporalNodeSettings): string[] {
     '--sqlite-pragma',
     'synchronous=normal',
   ];
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
+  for (const key of SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
   return args;
 }
 
@@ -91,7 +97,12 @@ export async function startTemporalNode(
 ): Promise<NodeHandle> {
   const address = `${node.host}:${node.port}`;
   const log = logFile(paths.logs, runName);
-  const handle = (pid: number): NodeHandle => ({ address, pid, log, stop: async () => void (await stopDaemon(paths.run, runName)) });
+  const handle = (pid: number): NodeHandle => ({
+    address,
+    pid,
+    log,
+    stop: async () => void (await stopDaemon(paths.run, runName)),
+  });
   const existing = runningPid(paths.run, runName);
   if (existing !== undefined && (await temporalHealthy(address, node.namespace))) return handle(existing);
   if (existing !== undefined) await stopDaemon(paths.run, runName);
@@ -100,8 +111,16 @@ export async function startTemporalNode(
   await assertPortFree(node.host, node.port, 'Temporal', 'TEMPORAL_ADDRESS');
   await assertPortFree(node.host, node.uiPort, 'the Temporal Web UI', 'TEMPORAL_ADDRESS');
   mkdirSync(dirname(node.dbFile), { recursive: true });
-  say(`Starting Temporal dev server ${TEMPORAL_CLI_VERSION} on ${address}, UI on http://${node.host}:${node.uiPort} (log: ${log})`);
-  const pid = spawnDaemon({ name: runName, command: paths.temporalBin, args: startDevArgs(node), runDir: paths.run, logDir: paths.logs });
+  say(
+    `Starting Temporal dev server ${TEMPORAL_CLI_VERSION} on ${address}, UI on http://${node.host}:${node.uiPort} (log: ${log})`,
+  );
+  const pid = spawnDaemon({
+    name: runName,
+    command: paths.temporalBin,
+    args: startDevArgs(node),
+    runDir: paths.run,
+    logDir: paths.logs,
+  });
   await waitUntil('Temporal', () => temporalHealthy(address, node.namespace), {
     timeoutMs: 120_000,
     isDead: () => runningPid(paths.run, runName) === undefined,

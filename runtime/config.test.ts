@@ -149,3 +149,11 @@ describe('loadConfig refuses bad values with a clear ConfigError', () => {
     expect(configError({ LOG_LEVEL: 'loud' }).name).toBe('ConfigError');
   });
 });
+
+describe('VENTANILLA_AGENCY_MODES with too many parts', () => {
+  it('refuses HEALTH=queue=auto instead of silently keeping the first mode', () => {
+    expect(configError({ VENTANILLA_AGENCY_MODES: 'HEALTH=queue=auto' }).message).toContain(
+      'got "HEALTH=queue=auto"',
+    );
+  });
+});

@@ -94,8 +94,12 @@ export function agencyTaskQueue(config: Pick<Config, 'agencyTaskQueuePrefix'>, a
 }
 
 function parseBrokers(value: string): string[] {
-  const brokers = value.split(',').map((b) => b.trim()).filter(Boolean);
-  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; expected host:port[,host:port...]');
+  const brokers = value
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0)
+    throw new ConfigError('KAFKA_BROKERS is empty; expected host:port[,host:port...]');
   for (const broker of brokers) parseHostPort('KAFKA_BROKERS', broker);
   return brokers;
 }
@@ -109,13 +113,15 @@ function parseHostPort(name: string, value: string): string {
 }
 
 function parseDuration(name: string, value: string): string {
-  if (!/^[0-9]{1,7}(ms|s|m|h|d)$/.test(value)) throw new ConfigError(`${name}: expected a duration such as 90s, 15m, 24h or 7d; got "${value}"`);
+  if (!/^[0-9]{1,7}(ms|s|m|h|d)$/.test(value))
+    throw new ConfigError(`${name}: expected a duration such as 90s, 15m, 24h or 7d; got "${value}"`);
   return value;
 }
 
 function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new ConfigError(`${name}: expected a whole number from 1 to 1000, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new ConfigError(`${name}: expected a whole number from 1 to 1000, got "${value}"`);
   return n;
 }
 
@@ -130,9 +136,18 @@ function parseLogLevel(value: string): string {
 
 function parseAgencyModes(value: string): Record<string, 'auto' | 'queue'> {
   const modes: Record<string, 'auto' | 'queue'> = {};
-  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [agency, mode] = pair.split('=').map((s) => s.trim());
-    if (!agency || !/^[A-Z][A-Z0-9_]{1,31}$/.test(agency) || (mode !== 'auto' && mode !== 'queue')) {
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const parts = pair.split('=').map((s) => s.trim());
+    const [agency, mode] = parts;
+    if (
+      parts.length !== 2 ||
+      !agency ||
+      !/^[A-Z][A-Z0-9_]{1,31}$/.test(agency) ||
+      (mode !== 'auto' && mode !== 'queue')
+    ) {
       throw new ConfigError(
         `VENTANILLA_AGENCY_MODES: expected AGENCY=auto|queue pairs separated by commas, e.g. HEALTH=queue,ECONOMY=auto; got "${pair}"`,
       );

@@ -33,7 +33,9 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing: ITopicConfig[] = topics.filter((t) => !existing.has(t)).map((topic) => ({ topic, numPartitions }));
+    const missing: ITopicConfig[] = topics
+      .filter((t) => !existing.has(t))
+      .map((topic) => ({ topic, numPartitions }));
     if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
   } finally {
     await admin.disconnect();
@@ -54,5 +56,8 @@ export function pipelineTopics(config: Pick<Config, 'topics'>, agencies: readonl
 
 /** The pipeline's producer: the default (murmur2) partitioner, so keys land where Java clients put them. */
 export function createProducer(kafka: Kafka): Producer {
-  return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }

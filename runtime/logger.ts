@@ -11,7 +11,10 @@ export function createRootLogger(level: string, component: string): Logger {
   return pino({
     level,
     base: { component },
-    redact: { paths: ['signature', '*.signature', '*.*.signature', 'riskKey', '*.riskKey'], censor: '[redacted]' },
+    redact: {
+      paths: ['signature', '*.signature', '*.*.signature', 'riskKey', '*.riskKey'],
+      censor: '[redacted]',
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }

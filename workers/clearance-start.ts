@@ -1,7 +1,11 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
 import { agencyTaskQueue, type Config } from '../runtime/config.js';
 import type { Declaration, Registry } from '../schemas/types.js';
-import { CLEARANCE_WORKFLOW_TYPE, declarationWorkflowId, type ClearanceInput } from '../workflows/messages.js';
+import {
+  CLEARANCE_WORKFLOW_TYPE,
+  declarationWorkflowId,
+  type ClearanceInput,
+} from '../workflows/messages.js';
 import { DeclarationStatus, PendingAgencies, Regime, TraderTaxId } from '../workflows/search-attributes.js';
 import { contentHash } from './intake-parse.js';
 
@@ -23,7 +27,10 @@ export function clearanceInput(
   };
 }
 
-export type ClearanceStart = [typeof CLEARANCE_WORKFLOW_TYPE, WorkflowStartOptions<(input: ClearanceInput) => Promise<unknown>>];
+export type ClearanceStart = [
+  typeof CLEARANCE_WORKFLOW_TYPE,
+  WorkflowStartOptions<(input: ClearanceInput) => Promise<unknown>>,
+];
 
 /** The one way a clearance is started (intake, operator replay, tests): same ID, same policies. */
 export function clearanceStart(

@@ -13,7 +13,10 @@ Traders
 Every command takes --json for machine-readable output and --help for its own usage.
 Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (see README).`;
 
-const COMMANDS: Record<string, { help: string; run: (ctx: CliContext, args: string[], flags: Flags) => Promise<void> }> = {
+const COMMANDS: Record<
+  string,
+  { help: string; run: (ctx: CliContext, args: string[], flags: Flags) => Promise<void> }
+> = {
   submit: { help: SUBMIT_HELP, run: (ctx, args, flags) => submitCommand(ctx, args, flags) },
   status: { help: STATUS_HELP, run: (ctx, args, flags) => statusCommand(ctx, args, flags) },
 };

@@ -50,7 +50,11 @@ export function deadLetterRecord(
   };
 }
 
-export async function publishDeadLetter(producer: Producer, topic: string, record: DeadLetterRecord): Promise<void> {
+export async function publishDeadLetter(
+  producer: Producer,
+  topic: string,
+  record: DeadLetterRecord,
+): Promise<void> {
   await producer.send({
     topic,
     acks: -1,

@@ -184,3 +184,25 @@ describe('contentHash', () => {
     expect(contentHash(changed)).not.toBe(contentHash(declaration));
   });
 });
+
+describe('business rules beyond the schema', () => {
+  it('rejects a declaration that uses one line number twice, naming the repeated line', () => {
+    const declaration = sampleDeclaration();
+    const items = [
+      declaration.items[0]!,
+      { ...declaration.items[0]!, hsCode: '84713000', description: 'laptop' },
+    ];
+    const parsed = parseTraderMessage(Buffer.from(JSON.stringify({ ...declaration, items })));
+    expect(parsed).toMatchObject({
+      ok: false,
+      reason: 'SCHEMA_VIOLATION',
+      declarationId: declaration.declarationId,
+      errors: [
+        {
+          path: 'items[1].lineNo',
+          message: 'line 1 is already used by items[0]; line numbers must be unique',
+        },
+      ],
+    });
+  });
+});

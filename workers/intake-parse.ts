@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { PATTERNS } from '../schemas/common.schema.js';
+import { canonicalJson } from '../workflows/canonical-json.js';
 import type { DeadLetterReason, FieldError, TraderMessage } from '../schemas/types.js';
-import { check, validateTraderMessage } from '../schemas/validators.js';
+import { checkTraderMessage } from '../schemas/trader-message-check.js';
 
 /** Larger inputs are dead-lettered unread (design.md §4). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -16,44 +17,62 @@ const ID = new RegExp(PATTERNS.id);
 
 /** Turns one Kafka record value into a valid trader message, or says exactly why it is not one. */
 export function parseTraderMessage(value: Buffer | null): Parsed {
-  if (!value || value.length === 0) return { ok: false, reason: 'INVALID_JSON', errors: [{ path: '(root)', message: 'the message is empty' }] };
+  if (!value || value.length === 0)
+    return {
+      ok: false,
+      reason: 'INVALID_JSON',
+      errors: [{ path: '(root)', message: 'the message is empty' }],
+    };
   if (value.length > MAX_MESSAGE_BYTES) {
     return {
       ok: false,
       reason: 'TOO_LARGE',
-      errors: [{ path: '(root)', message: `the message is ${value.length} bytes; the limit is ${MAX_MESSAGE_BYTES} (1 MiB)` }],
+      errors: [
+        {
+          path: '(root)',
+          message: `the message is ${value.length} bytes; the limit is ${MAX_MESSAGE_BYTES} (1 MiB)`,
+        },
+      ],
     };
   }
   let text: string;
   try {
     text = utf8.decode(value);
   } catch {
-    return { ok: false, reason: 'INVALID_ENCODING', errors: [{ path: '(root)', message: 'the message is not valid UTF-8' }] };
+    return {
+      ok: false,
+      reason: 'INVALID_ENCODING',
+      errors: [{ path: '(root)', message: 'the message is not valid UTF-8' }],
+    };
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: 'INVALID_JSON', errors: [{ path: '(root)', message: `not valid JSON: ${(error as Error).message}` }] };
+    return {
+      ok: false,
+      reason: 'INVALID_JSON',
+      errors: [{ path: '(root)', message: `not valid JSON: ${(error as Error).message}` }],
+    };
   }
-  const result = check(validateTraderMessage, data);
+  const result = checkTraderMessage(data);
   if (result.ok) return { ok: true, message: result.value };
   const record = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-  const declarationId = typeof record.declarationId === 'string' && ID.test(record.declarationId) ? record.declarationId : undefined;
+  const declarationId =
+    typeof record.declarationId === 'string' && ID.test(record.declarationId)
+      ? record.declarationId
+      : undefined;
   const kind = typeof record.kind === 'string' && KINDS.includes(record.kind) ? record.kind : undefined;
-  return { ok: false, reason: kind ? 'SCHEMA_VIOLATION' : 'UNKNOWN_KIND', errors: result.errors, declarationId, kind };
+  return {
+    ok: false,
+    reason: kind ? 'SCHEMA_VIOLATION' : 'UNKNOWN_KIND',
+    errors: result.errors,
+    declarationId,
+    kind,
+  };
 }
 
 /** SHA-256 of the message with its keys sorted, so the same content in another key order matches. */
 export function contentHash(message: unknown): string {
   return createHash('sha256').update(canonicalJson(message)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -6,8 +6,22 @@ import type { Config } from '../runtime/config.js';
 import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import { errorLines } from '../schemas/format-errors.js';
-import type { Amendment, DeadLetterReason, Declaration, FieldError, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
-import { amendUpdate, declarationWorkflowId, duplicateSignal, rejectedInputSignal, withdrawUpdate } from '../workflows/messages.js';
+import type {
+  Amendment,
+  DeadLetterReason,
+  Declaration,
+  FieldError,
+  Registry,
+  StatusEvent,
+  Withdrawal,
+} from '../schemas/types.js';
+import {
+  amendUpdate,
+  declarationWorkflowId,
+  duplicateSignal,
+  rejectedInputSignal,
+  withdrawUpdate,
+} from '../workflows/messages.js';
 import { clearanceInput, clearanceStart } from './clearance-start.js';
 import { deadLetterRecord, publishDeadLetter, recordRef, type RecordSource } from './dead-letter.js';
 import { parseTraderMessage, type Parsed } from './intake-parse.js';
@@ -22,14 +36,7 @@ export interface IntakeDeps {
 
 /** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
 export type IntakeOutcome =
-  | 'started'
-  | 'duplicate'
-  | 'conflict'
-  | 'amended'
-  | 'withdrawn'
-  | 'refused'
-  | 'deadlettered'
-  | 'interrupted';
+  'started' | 'duplicate' | 'conflict' | 'amended' | 'withdrawn' | 'refused' | 'deadlettered' | 'interrupted';
 
 /** Different keys in a batch are independent; this many are handed to Temporal at once. */
 const KEY_CONCURRENCY = 32;
@@ -67,7 +74,10 @@ export class Intake {
       partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this.deps.logger.info({ topic: this.deps.config.topics.declarations, groupId: this.deps.config.intakeGroupId }, 'intake consuming');
+    this.deps.logger.info(
+      { topic: this.deps.config.topics.declarations, groupId: this.deps.config.intakeGroupId },
+      'intake consuming',
+    );
   }
 
   async stop(): Promise<void> {
@@ -83,7 +93,8 @@ export class Intake {
     let next = 0;
     // Offsets are resolved strictly in order: a later record finishing first waits for the earlier ones.
     const advance = () => {
-      while (next < messages.length && done.has(messages[next]!.offset)) resolveOffset(messages[next++]!.offset);
+      while (next < messages.length && done.has(messages[next]!.offset))
+        resolveOffset(messages[next++]!.offset);
     };
     const byKey = new Map<string, KafkaMessage[]>();
     for (const message of messages) {
@@ -96,7 +107,11 @@ export class Intake {
       for (let group = groups.shift(); group; group = groups.shift()) {
         // One key's records stay in order: an amendment never overtakes its declaration.
         for (const message of group) {
-          const outcome = await this.handleWithRetry({ topic: batch.topic, partition: batch.partition, message }, heartbeat, live);
+          const outcome = await this.handleWithRetry(
+            { topic: batch.topic, partition: batch.partition, message },
+            heartbeat,
+            live,
+          );
           if (outcome === 'interrupted') return;
           done.add(message.offset);
           advance();
@@ -113,7 +128,11 @@ export class Intake {
    * a timeout) would fail for every record alike, so the record is never dropped or dead-lettered
    * for it: back off, keep heartbeating so the group keeps this member, and try again.
    */
-  private async handleWithRetry(source: RecordSource, heartbeat: () => Promise<void>, live: () => boolean): Promise<IntakeOutcome> {
+  private async handleWithRetry(
+    source: RecordSource,
+    heartbeat: () => Promise<void>,
+    live: () => boolean,
+  ): Promise<IntakeOutcome> {
     const steps = new Set<string>();
     let delay = 250;
     for (let attempt = 1; ; attempt++) {
@@ -122,7 +141,12 @@ export class Intake {
         return await this.handle(source, steps);
       } catch (error) {
         this.deps.logger.warn(
-          { err: error, ref: recordRef({ ...source, offset: source.message.offset }), attempt, retryInMs: delay },
+          {
+            err: error,
+            ref: recordRef({ ...source, offset: source.message.offset }),
+            attempt,
+            retryInMs: delay,
+          },
           'hand-off failed; retrying (the record is kept)',
         );
         await heartbeat().catch(() => undefined);
@@ -147,7 +171,11 @@ export class Intake {
     }
   }
 
-  private async startClearance(source: RecordSource, declaration: Declaration, steps: Set<string>): Promise<IntakeOutcome> {
+  private async startClearance(
+    source: RecordSource,
+    declaration: Declaration,
+    steps: Set<string>,
+  ): Promise<IntakeOutcome> {
     const { config, client, registry } = this.deps;
     const workflowId = declarationWorkflowId(declaration.declarationId);
     const input = clearanceInput(config, registry, declaration, Number(source.message.timestamp));
@@ -155,7 +183,9 @@ export class Intake {
     const receivedAt = input.receivedAt;
     const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
     try {
-      await client.workflow.start(...clearanceStart(config, input, { source: recordRef({ ...source, offset: source.message.offset }) }));
+      await client.workflow.start(
+        ...clearanceStart(config, input, { source: recordRef({ ...source, offset: source.message.offset }) }),
+      );
       log.info('clearance started');
       return 'started';
     } catch (error) {
@@ -173,9 +203,21 @@ export class Intake {
       log.warn('conflicting duplicate reported to the trader');
       return 'conflict';
     }
-    const errors = [{ path: 'declarationId', message: `a clearance for ${declaration.declarationId} already exists with different content; it was not merged` }];
+    const errors = [
+      {
+        path: 'declarationId',
+        message: `a clearance for ${declaration.declarationId} already exists with different content; it was not merged`,
+      },
+    ];
     await this.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
-    await this.tellTraderDirectly(source, declaration.declarationId, 'REJECTED', 'DUPLICATE_CONFLICT', errorLines(errors), steps);
+    await this.tellTraderDirectly(
+      source,
+      declaration.declarationId,
+      'REJECTED',
+      'DUPLICATE_CONFLICT',
+      errorLines(errors),
+      steps,
+    );
     return 'deadlettered';
   }
 
@@ -192,7 +234,10 @@ export class Intake {
     try {
       const ack =
         message.kind === 'amendment'
-          ? await handle.executeUpdate(amendUpdate, { args: [{ amendment: message, receivedAt }], updateId: `amend-${message.amendmentId}` })
+          ? await handle.executeUpdate(amendUpdate, {
+              args: [{ amendment: message, receivedAt }],
+              updateId: `amend-${message.amendmentId}`,
+            })
           : await handle.executeUpdate(withdrawUpdate, {
               args: [{ withdrawal: message, receivedAt }],
               updateId: `withdraw-${message.withdrawalId ?? recordRef({ ...source, offset: source.message.offset })}`,
@@ -201,13 +246,27 @@ export class Intake {
       return ack.accepted ? success : 'refused';
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
-        const errors = [{ path: 'declarationId', message: `no open declaration ${message.declarationId} to apply this ${message.kind} to` }];
+        const errors = [
+          {
+            path: 'declarationId',
+            message: `no open declaration ${message.declarationId} to apply this ${message.kind} to`,
+          },
+        ];
         await this.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
-        await this.tellTraderDirectly(source, message.declarationId, 'REJECTED', 'NO_OPEN_DECLARATION', errorLines(errors), steps);
+        await this.tellTraderDirectly(
+          source,
+          message.declarationId,
+          'REJECTED',
+          'NO_OPEN_DECLARATION',
+          errorLines(errors),
+          steps,
+        );
         return 'deadlettered';
       }
       if (error instanceof WorkflowUpdateFailedError) {
-        const errors = [{ path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message }];
+        const errors = [
+          { path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message },
+        ];
         await this.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
         return 'deadlettered';
       }
@@ -215,24 +274,38 @@ export class Intake {
     }
   }
 
-  private async rejectInput(source: RecordSource, parsed: Extract<Parsed, { ok: false }>, steps: Set<string>): Promise<IntakeOutcome> {
+  private async rejectInput(
+    source: RecordSource,
+    parsed: Extract<Parsed, { ok: false }>,
+    steps: Set<string>,
+  ): Promise<IntakeOutcome> {
     await this.deadLetter(source, parsed.reason, parsed.errors, parsed.declarationId, steps);
     if (parsed.declarationId) await this.tellTrader(source, parsed, parsed.declarationId, steps);
-    this.deps.logger.warn({ declarationId: parsed.declarationId, reason: parsed.reason, errors: parsed.errors.length }, 'input dead-lettered');
+    this.deps.logger.warn(
+      { declarationId: parsed.declarationId, reason: parsed.reason, errors: parsed.errors.length },
+      'input dead-lettered',
+    );
     return 'deadlettered';
   }
 
   /** A live clearance reports the problem itself (its sequence stays its own); otherwise intake does. */
-  private async tellTrader(source: RecordSource, parsed: Extract<Parsed, { ok: false }>, declarationId: string, steps: Set<string>): Promise<void> {
+  private async tellTrader(
+    source: RecordSource,
+    parsed: Extract<Parsed, { ok: false }>,
+    declarationId: string,
+    steps: Set<string>,
+  ): Promise<void> {
     if (steps.has('told')) return;
     const lines = errorLines(parsed.errors);
     try {
-      await this.deps.client.workflow.getHandle(declarationWorkflowId(declarationId)).signal(rejectedInputSignal, {
-        kind: parsed.kind ?? 'message',
-        receivedAt: recordTime(source.message),
-        source: recordRef({ ...source, offset: source.message.offset }),
-        messages: lines,
-      });
+      await this.deps.client.workflow
+        .getHandle(declarationWorkflowId(declarationId))
+        .signal(rejectedInputSignal, {
+          kind: parsed.kind ?? 'message',
+          receivedAt: recordTime(source.message),
+          source: recordRef({ ...source, offset: source.message.offset }),
+          messages: lines,
+        });
       steps.add('told');
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
@@ -279,7 +352,11 @@ export class Intake {
   ): Promise<void> {
     if (steps.has('deadlettered')) return;
     const replayOf = source.message.headers?.['ventanilla-replay-of']?.toString();
-    const record = deadLetterRecord(source, reason, errors, { declarationId, replayOf, at: new Date().toISOString() });
+    const record = deadLetterRecord(source, reason, errors, {
+      declarationId,
+      replayOf,
+      at: new Date().toISOString(),
+    });
     await publishDeadLetter(this.producer, this.deps.config.topics.deadletter, record);
     steps.add('deadlettered');
   }

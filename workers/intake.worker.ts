@@ -8,7 +8,14 @@ import { runProcess } from './process-lifecycle.js';
 runProcess('intake', async ({ config, logger }) => {
   const registry = loadRegistry(config);
   const kafka = createKafka(config, logger, 'ventanilla-intake');
-  await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), config.topicPartitions);
+  await ensureTopics(
+    kafka,
+    pipelineTopics(
+      config,
+      registry.agencies.map((a) => a.code),
+    ),
+    config.topicPartitions,
+  );
   const client = await connectTemporal(config);
   const intake = new Intake({ config, logger, kafka, client, registry });
   await intake.start();

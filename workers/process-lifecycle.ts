@@ -11,7 +11,10 @@ export interface ProcessContext {
  * SIGTERM or SIGINT calls `stop` once and exits when it returns. A configuration error is printed
  * as one clear line, not a stack trace.
  */
-export function runProcess(component: string, main: (context: ProcessContext) => Promise<() => Promise<void>>): void {
+export function runProcess(
+  component: string,
+  main: (context: ProcessContext) => Promise<() => Promise<void>>,
+): void {
   let config: Config;
   try {
     config = loadConfig();

@@ -34,16 +34,31 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(`[stack] ${line}`);
   const { started } = await stackUp(config, say);
   const kafka = createKafka(config, createRootLogger('warn', 'start'), 'ventanilla-start');
-  await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), config.topicPartitions);
+  await ensureTopics(
+    kafka,
+    pipelineTopics(
+      config,
+      registry.agencies.map((a) => a.code),
+    ),
+    config.topicPartitions,
+  );
 
   const children = PROCESSES.map(({ name, script }) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => console.log(values['json-logs'] ? line : formatLogLine(name, line)));
+      createInterface({ input: stream }).on('line', (line) =>
+        console.log(values['json-logs'] ? line : formatLogLine(name, line)),
+      );
     }
     return { name, child };
   });
-  printBanner(config, registry.agencies.map((a) => `${a.code}=${a.mode}`));
+  printBanner(
+    config,
+    registry.agencies.map((a) => `${a.code}=${a.mode}`),
+  );
 
   let stopping = false;
   const stop = async (code: number) => {
@@ -95,7 +110,14 @@ function terminate(child: ChildProcess): Promise<void> {
   });
 }
 
-const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component']);
 
 /** Pino JSON made readable for a person at a terminal; anything that is not JSON passes through. */

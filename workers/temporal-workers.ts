@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Kafka } from 'kafkajs';
 import type { AgencyAdapter } from '../activities/adapters/adapter.js';
@@ -7,7 +8,7 @@ import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Registry } from '../schemas/types.js';
 
-export const WORKFLOWS_PATH = new URL('../workflows/clearance.workflow.ts', import.meta.url).pathname;
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/clearance.workflow.ts', import.meta.url));
 
 export interface TemporalWorkersOptions {
   config: Config;
@@ -38,7 +39,9 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
   const producer = createProducer(kafka);
   await producer.connect();
   const deps = { config, producer, logger, extraAdapters: options.extraAdapters };
-  const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: WORKFLOWS_PATH };
   const workers: Worker[] = [
     await Worker.create({
       connection,

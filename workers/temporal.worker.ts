@@ -10,7 +10,14 @@ runProcess('temporal-worker', async ({ config, logger }) => {
   installTemporalRuntime(logger);
   const registry = loadRegistry(config);
   const kafka = createKafka(config, logger, 'ventanilla-worker');
-  await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), config.topicPartitions);
+  await ensureTopics(
+    kafka,
+    pipelineTopics(
+      config,
+      registry.agencies.map((a) => a.code),
+    ),
+    config.topicPartitions,
+  );
   const workers = await startTemporalWorkers({ config, logger, kafka, registry });
   workers.done.catch((error: unknown) => {
     logger.fatal({ err: error }, 'a Temporal worker failed');

@@ -207,3 +207,25 @@ describe('viewFingerprint', () => {
     );
   });
 });
+
+describe('fingerprint and key order', () => {
+  it('does not change when the same items arrive with their keys in another order', () => {
+    const declaration = sampleDeclaration();
+    const reordered = declaration.items.map((i) => ({
+      value: i.value,
+      unit: i.unit,
+      quantity: i.quantity,
+      originCountry: i.originCountry,
+      description: i.description,
+      hsCode: i.hsCode,
+      lineNo: i.lineNo,
+    }));
+    const route = { agency: 'CUSTOMS', lineNos: [1], requiredDocuments: ['INVOICE' as const] };
+    const a = agencyView(declaration, route, { round: 1, deadlinePolicy: 'ESCALATE' });
+    const b = agencyView({ ...declaration, items: reordered }, route, {
+      round: 1,
+      deadlinePolicy: 'ESCALATE',
+    });
+    expect(viewFingerprint(b)).toBe(viewFingerprint(a));
+  });
+});

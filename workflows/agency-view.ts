@@ -1,4 +1,5 @@
 import type { Declaration, ReviewRequest } from '../schemas/types.js';
+import { canonicalJson } from './canonical-json.js';
 import type { AgencyRoute } from './routing.js';
 
 /** A review request before the publishing activity stamps its time and absolute deadline. */
@@ -31,6 +32,8 @@ export function agencyView(
 }
 
 /** Two views with the same fingerprint need no second review after an amendment. */
-export function viewFingerprint(view: Pick<ReviewDraft, 'items' | 'documents' | 'requiredDocuments'>): string {
-  return JSON.stringify([view.items, view.documents, view.requiredDocuments]);
+export function viewFingerprint(
+  view: Pick<ReviewDraft, 'items' | 'documents' | 'requiredDocuments'>,
+): string {
+  return canonicalJson([view.items, view.documents, view.requiredDocuments]);
 }

@@ -48,12 +48,19 @@ export interface ClearanceState {
   decisions: StatusDecision[];
 }
 
-export const FINAL_STATUSES: ReadonlySet<OverallStatus> = new Set(['CLEARED', 'REJECTED', 'WITHDRAWN', 'FAILED']);
+export const FINAL_STATUSES: ReadonlySet<OverallStatus> = new Set([
+  'CLEARED',
+  'REJECTED',
+  'WITHDRAWN',
+  'FAILED',
+]);
 const OPEN_STATES: ReadonlySet<AgencyState> = new Set(['PENDING', 'OVERDUE', 'REQUEST_INFO']);
 const AWAITING_DECISION: ReadonlySet<AgencyState> = new Set(['PENDING', 'OVERDUE']);
 
 /** The status reducer of design.md §5: the overall status is a function of the agencies' states. */
-export function overallStatus(state: Pick<ClearanceState, 'reviews' | 'withdrawn' | 'failed'>): OverallStatus {
+export function overallStatus(
+  state: Pick<ClearanceState, 'reviews' | 'withdrawn' | 'failed'>,
+): OverallStatus {
   if (state.failed) return 'FAILED';
   if (state.withdrawn) return 'WITHDRAWN';
   const states = state.reviews.map((r) => r.state);
@@ -85,7 +92,12 @@ export interface Transition {
 
 const noEffects = (): Effects => ({ startReviews: [], withdrawReviews: [], notices: [] });
 
-function reviewFor(declaration: Declaration, route: AgencyRoute, policy: AgencyPolicy, round: number): Review {
+function reviewFor(
+  declaration: Declaration,
+  route: AgencyRoute,
+  policy: AgencyPolicy,
+  round: number,
+): Review {
   const view = agencyView(declaration, route, { round, deadlinePolicy: policy.deadlinePolicy });
   return {
     agency: route.agency,
@@ -98,7 +110,11 @@ function reviewFor(declaration: Declaration, route: AgencyRoute, policy: AgencyP
   };
 }
 
-export function initialState(declaration: Declaration, routes: AgencyRoute[], policies: Record<string, AgencyPolicy>): Transition {
+export function initialState(
+  declaration: Declaration,
+  routes: AgencyRoute[],
+  policies: Record<string, AgencyPolicy>,
+): Transition {
   const reviews = routes.map((route) => reviewFor(declaration, route, policyOf(policies, route.agency), 1));
   return {
     state: { declaration, withdrawn: false, failed: false, reviews, decisions: [] },
@@ -128,7 +144,8 @@ export function decisionRefusal(state: ClearanceState, agency: string): Reason |
     return { code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)}` };
   }
   const review = state.reviews.find((r) => r.agency === agency);
-  if (!review) return { code: 'AGENCY_NOT_REQUIRED', message: `${agency} is not required for this declaration` };
+  if (!review)
+    return { code: 'AGENCY_NOT_REQUIRED', message: `${agency} is not required for this declaration` };
   if (!AWAITING_DECISION.has(review.state)) {
     return { code: 'NOT_PENDING', message: `${agency} is not awaiting a decision (it is ${review.state})` };
   }
@@ -137,9 +154,12 @@ export function decisionRefusal(state: ClearanceState, agency: string): Reason |
 
 export function applyDecision(state: ClearanceState, decision: DecisionInput): Transition {
   const refusal = decisionRefusal(state, decision.agency);
-  if (refusal) return { state, effects: { ...noEffects(), notices: [{ agency: decision.agency, ...refusal }] } };
+  if (refusal)
+    return { state, effects: { ...noEffects(), notices: [{ agency: decision.agency, ...refusal }] } };
   const reviews = state.reviews.map((r) =>
-    r.agency === decision.agency ? { ...r, state: decision.outcome as AgencyState, reasons: decision.reasons } : r,
+    r.agency === decision.agency
+      ? { ...r, state: decision.outcome as AgencyState, reasons: decision.reasons }
+      : r,
   );
   const record: StatusDecision = {
     agency: decision.agency,
@@ -169,7 +189,10 @@ function withdrawOpenReviews(state: ClearanceState, reason: Reason, except?: str
 
 export function amendmentRefusal(state: ClearanceState): Reason | undefined {
   if (isFinal(state)) {
-    return { code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)} and cannot be amended` };
+    return {
+      code: 'DECLARATION_CLOSED',
+      message: `declaration is already ${overallStatus(state)} and cannot be amended`,
+    };
   }
   return undefined;
 }
@@ -199,7 +222,8 @@ export function applyAmendment(
     const previous = state.reviews.find((r) => r.agency === route.agency);
     const round = (previous?.round ?? 0) + 1;
     const candidate = reviewFor(declaration, route, policyOf(policies, route.agency), round);
-    const unchanged = previous && previous.fingerprint === candidate.fingerprint && previous.state !== 'REQUEST_INFO';
+    const unchanged =
+      previous && previous.fingerprint === candidate.fingerprint && previous.state !== 'REQUEST_INFO';
     if (unchanged) {
       reviews.push(previous);
       continue;
@@ -208,7 +232,10 @@ export function applyAmendment(
       effects.withdrawReviews.push({
         agency: previous.agency,
         round: previous.round,
-        reason: { code: 'SUPERSEDED_BY_AMENDMENT', message: 'the declaration was amended; a new review follows' },
+        reason: {
+          code: 'SUPERSEDED_BY_AMENDMENT',
+          message: 'the declaration was amended; a new review follows',
+        },
       });
     }
     reviews.push(candidate);
@@ -231,7 +258,12 @@ export function applyWithdrawal(state: ClearanceState, withdrawal: Pick<Withdraw
       state,
       effects: {
         ...noEffects(),
-        notices: [{ code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)} and cannot be withdrawn` }],
+        notices: [
+          {
+            code: 'DECLARATION_CLOSED',
+            message: `declaration is already ${overallStatus(state)} and cannot be withdrawn`,
+          },
+        ],
       },
     };
   }
@@ -244,7 +276,13 @@ export function applyWithdrawal(state: ClearanceState, withdrawal: Pick<Withdraw
  * A review's deadline passed. ESCALATE marks it OVERDUE and keeps waiting; AUTO_APPROVE is the
  * afirmativa ficta, AUTO_REJECT the negativa ficta. A deadline of an older round is ignored.
  */
-export function applyDeadline(state: ClearanceState, agency: string, round: number, policy: DeadlinePolicy, at: string): Transition {
+export function applyDeadline(
+  state: ClearanceState,
+  agency: string,
+  round: number,
+  policy: DeadlinePolicy,
+  at: string,
+): Transition {
   const review = state.reviews.find((r) => r.agency === agency);
   if (!review || review.round !== round || review.state !== 'PENDING' || isFinal(state)) {
     return { state, effects: noEffects() };
@@ -253,7 +291,12 @@ export function applyDeadline(state: ClearanceState, agency: string, round: numb
     const reviews = state.reviews.map((r) => (r.agency === agency ? { ...r, state: 'OVERDUE' as const } : r));
     return {
       state: { ...state, reviews },
-      effects: { ...noEffects(), notices: [{ agency, code: 'DEADLINE_ESCALATED', message: `${agency} missed its deadline; escalated` }] },
+      effects: {
+        ...noEffects(),
+        notices: [
+          { agency, code: 'DEADLINE_ESCALATED', message: `${agency} missed its deadline; escalated` },
+        ],
+      },
     };
   }
   const approve = policy === 'AUTO_APPROVE';
@@ -264,19 +307,30 @@ export function applyDeadline(state: ClearanceState, agency: string, round: numb
     at,
     reasons: [
       approve
-        ? { code: 'AFIRMATIVA_FICTA', message: `${agency} did not decide before its deadline; approved by law (afirmativa ficta)` }
-        : { code: 'DEADLINE_EXPIRED', message: `${agency} did not decide before its deadline; rejected (negativa ficta)` },
+        ? {
+            code: 'AFIRMATIVA_FICTA',
+            message: `${agency} did not decide before its deadline; approved by law (afirmativa ficta)`,
+          }
+        : {
+            code: 'DEADLINE_EXPIRED',
+            message: `${agency} did not decide before its deadline; rejected (negativa ficta)`,
+          },
     ],
   });
 }
 
 /** The status event for the current state, less `at`, which the publishing activity stamps. */
-export function statusEvent(state: ClearanceState, sequence: number, notices: StatusReason[]): Omit<StatusEvent, 'at'> {
+export function statusEvent(
+  state: ClearanceState,
+  sequence: number,
+  notices: StatusReason[],
+): Omit<StatusEvent, 'at'> {
   const agencies: Record<string, AgencyState> = {};
   const reasons: StatusReason[] = [];
   for (const review of state.reviews) {
     agencies[review.agency] = review.state;
-    if (review.state !== 'APPROVED') for (const reason of review.reasons) reasons.push({ agency: review.agency, ...reason });
+    if (review.state !== 'APPROVED')
+      for (const reason of review.reasons) reasons.push({ agency: review.agency, ...reason });
   }
   return {
     declarationId: state.declaration.declarationId,

@@ -63,13 +63,21 @@ const kafka = proxyLocalActivities<ClearanceActivities>({
  * An automatic review that still fails after these attempts fails the clearance (FAILED): the
  * cause is in the adapter or the agency's system, an operator must fix it and replay.
  */
-const REVIEW_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 } as const;
+const REVIEW_RETRY = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  maximumAttempts: 5,
+} as const;
 
 export async function clearanceWorkflow(input: ClearanceInput): Promise<ClearanceSnapshot> {
   const { declaration, registry } = input;
   const declarationId = declaration.declarationId;
   const policies: Record<string, AgencyPolicy & { adapter: string }> = Object.fromEntries(
-    registry.agencies.map((a) => [a.code, { mode: a.mode, deadline: a.deadline, deadlinePolicy: a.deadlinePolicy, adapter: a.adapter }]),
+    registry.agencies.map((a) => [
+      a.code,
+      { mode: a.mode, deadline: a.deadline, deadlinePolicy: a.deadlinePolicy, adapter: a.adapter },
+    ]),
   );
   const reroute = (d: typeof declaration) => route(d, registry);
 
@@ -81,11 +89,16 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     startEffects = start?.effects;
   } catch (error) {
     // The registry snapshot is inconsistent; replaying the same input cannot help.
-    throw ApplicationFailure.nonRetryable(`cannot route the declaration: ${(error as Error).message}`, 'InvalidRegistry');
+    throw ApplicationFailure.nonRetryable(
+      `cannot route the declaration: ${(error as Error).message}`,
+      'InvalidRegistry',
+    );
   }
   let sequence = input.carried?.sequence ?? input.sequenceBase;
   let lastEvent: ReturnType<typeof statusEvent> | undefined = input.carried?.lastEvent;
-  const audit: AuditEntry[] = input.carried?.audit ?? [{ at: input.receivedAt, type: 'received', by: 'trader', detail: 'declaration received' }];
+  const audit: AuditEntry[] = input.carried?.audit ?? [
+    { at: input.receivedAt, type: 'received', by: 'trader', detail: 'declaration received' },
+  ];
   const appliedIds = new Set(input.carried?.appliedIds ?? []);
   const deadlines: Record<string, string> = { ...input.carried?.deadlines };
   const scopes = new Map<string, CancellationScope>();
@@ -127,7 +140,13 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     const review = state.reviews.find((r) => r.agency === agency);
     if (!review || review.round !== round) return; // a stale round's answer: a newer review replaced it
     apply(applyDecision(state, decision));
-    audit.push({ at: decision.at, type: 'decision', by: decision.officer ?? decision.by, agency, detail: describeDecision(decision) });
+    audit.push({
+      at: decision.at,
+      type: 'decision',
+      by: decision.officer ?? decision.by,
+      agency,
+      detail: describeDecision(decision),
+    });
   }
 
   function startReview(agency: string): void {
@@ -146,10 +165,17 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
               request: draft,
               adapter: policy.adapter,
               embargo: registry.embargo.countries,
-              inspection: inspection.agency === agency ? { share: inspection.share, delay: inspection.delay } : undefined,
+              inspection:
+                inspection.agency === agency
+                  ? { share: inspection.share, delay: inspection.delay }
+                  : undefined,
             });
             if (result.inspection) {
-              notices.push({ agency, code: 'INSPECTION_SELECTED', message: 'selected for physical inspection; clearance waits for it' });
+              notices.push({
+                agency,
+                code: 'INSPECTION_SELECTED',
+                message: 'selected for physical inspection; clearance waits for it',
+              });
               dirty = true;
               await sleep(durationMs(result.inspection.delay));
             }
@@ -163,13 +189,23 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
             const current = state.reviews.find((r) => r.agency === agency);
             if (current?.round !== round) return;
             apply(applyDeadline(state, agency, round, policy.deadlinePolicy, stamped.deadline));
-            audit.push({ at: stamped.deadline, type: 'deadline', agency, by: 'system', detail: `deadline passed; policy ${policy.deadlinePolicy}` });
+            audit.push({
+              at: stamped.deadline,
+              type: 'deadline',
+              agency,
+              by: 'system',
+              detail: `deadline passed; policy ${policy.deadlinePolicy}`,
+            });
           };
     scope.run(work).catch((error: unknown) => {
       if (isCancellation(error)) return;
       failure = { agency, message: failureMessage(error) };
       state = { ...state, failed: true };
-      notices.push({ agency, code: 'AGENCY_REVIEW_FAILED', message: `the ${agency} review failed: ${failure.message}` });
+      notices.push({
+        agency,
+        code: 'AGENCY_REVIEW_FAILED',
+        message: `the ${agency} review failed: ${failure.message}`,
+      });
       dirty = true;
     });
   }
@@ -219,10 +255,19 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
         assertDecisionShape(decision, declarationId);
         if (appliedIds.has(decision.decisionId)) return; // a repeat is accepted as a no-op
         if (!policies[decision.agency]) {
-          throw ApplicationFailure.create({ type: 'UNKNOWN_AGENCY', message: `unknown agency ${decision.agency}`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'UNKNOWN_AGENCY',
+            message: `unknown agency ${decision.agency}`,
+            nonRetryable: true,
+          });
         }
         const refusal = decisionRefusal(state, decision.agency);
-        if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
+        if (refusal)
+          throw ApplicationFailure.create({
+            type: refusal.code,
+            message: refusal.message,
+            nonRetryable: true,
+          });
       },
     },
   );
@@ -235,7 +280,13 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       const transition = applyAmendment(state, amendment, reroute, policies);
       const refusal = transition.effects.notices.find((n) => n.code === 'DECLARATION_CLOSED');
       if (refusal) {
-        audit.push({ at: receivedAt, type: 'refused', by: 'trader', ref: amendment.amendmentId, detail: refusal.message });
+        audit.push({
+          at: receivedAt,
+          type: 'refused',
+          by: 'trader',
+          ref: amendment.amendmentId,
+          detail: refusal.message,
+        });
         apply(transition);
         return ack({ accepted: false, refusal });
       }
@@ -247,7 +298,9 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
         type: 'amendment',
         by: 'trader',
         ref: amendment.amendmentId,
-        detail: again.length ? `amended; review again: ${again.join(', ')}` : 'amended; no agency needs to review again',
+        detail: again.length
+          ? `amended; review again: ${again.join(', ')}`
+          : 'amended; no agency needs to review again',
       });
       return ack();
     },
@@ -262,7 +315,13 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       appliedIds.add(ref);
       const transition = applyWithdrawal(state, withdrawal);
       const refusal = transition.effects.notices.find((n) => n.code === 'DECLARATION_CLOSED');
-      audit.push({ at: receivedAt, type: refusal ? 'refused' : 'withdrawal', by: 'trader', ref, detail: refusal?.message ?? withdrawal.reason });
+      audit.push({
+        at: receivedAt,
+        type: refusal ? 'refused' : 'withdrawal',
+        by: 'trader',
+        ref,
+        detail: refusal?.message ?? withdrawal.reason,
+      });
       apply(transition);
       return refusal ? ack({ accepted: false, refusal }) : ack();
     },
@@ -274,13 +333,28 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       code: 'DUPLICATE_CONFLICT',
       message: `a different declaration was submitted with the same declarationId (${notice.source}); it was not merged. Send an amendment to change a declaration.`,
     });
-    audit.push({ at: notice.receivedAt, type: 'duplicate', by: 'trader', ref: notice.source, detail: 'conflicting resubmission refused' });
+    audit.push({
+      at: notice.receivedAt,
+      type: 'duplicate',
+      by: 'trader',
+      ref: notice.source,
+      detail: 'conflicting resubmission refused',
+    });
     dirty = true;
   });
 
   setHandler(rejectedInputSignal, (notice) => {
-    notices.push({ code: 'INVALID_INPUT', message: `${notice.kind} rejected: ${notice.messages.join('; ')}`.slice(0, 2000) });
-    audit.push({ at: notice.receivedAt, type: 'input-rejected', by: 'trader', ref: notice.source, detail: notice.messages.join('; ') });
+    notices.push({
+      code: 'INVALID_INPUT',
+      message: `${notice.kind} rejected: ${notice.messages.join('; ')}`.slice(0, 2000),
+    });
+    audit.push({
+      at: notice.receivedAt,
+      type: 'input-rejected',
+      by: 'trader',
+      ref: notice.source,
+      detail: notice.messages.join('; '),
+    });
     dirty = true;
   });
 
@@ -308,9 +382,14 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   }
 
   function upsertSearch(): void {
-    const pending = state.reviews.filter((r) => r.state === 'PENDING' || r.state === 'OVERDUE').map((r) => r.agency);
+    const pending = state.reviews
+      .filter((r) => r.state === 'PENDING' || r.state === 'OVERDUE')
+      .map((r) => r.agency);
     const queued = pending.filter((agency) => policies[agency]?.mode === 'queue');
-    const next = queued.map((agency) => deadlines[agency]).filter((d): d is string => Boolean(d)).sort()[0];
+    const next = queued
+      .map((agency) => deadlines[agency])
+      .filter((d): d is string => Boolean(d))
+      .sort()[0];
     const search = JSON.stringify([overallStatus(state), pending, queued, next]);
     if (search === lastSearch) return; // every upsert is a history event; skip the ones that change nothing
     lastSearch = search;
@@ -330,7 +409,13 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   }
   for (const scope of scopes.values()) scope.cancel();
   if (failure) {
-    audit.push({ at: input.receivedAt, type: 'failure', agency: failure.agency, by: 'system', detail: failure.message });
+    audit.push({
+      at: input.receivedAt,
+      type: 'failure',
+      agency: failure.agency,
+      by: 'system',
+      detail: failure.message,
+    });
     throw ApplicationFailure.create({
       type: 'ClearanceFailed',
       message: `${failure.agency} review failed: ${failure.message}`,
@@ -355,7 +440,11 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     sequence,
     event: lastEvent!,
     declaration: state.declaration,
-    reviews: state.reviews.map((r) => ({ ...r, mode: policies[r.agency]!.mode, deadlinePolicy: policies[r.agency]!.deadlinePolicy })),
+    reviews: state.reviews.map((r) => ({
+      ...r,
+      mode: policies[r.agency]!.mode,
+      deadlinePolicy: policies[r.agency]!.deadlinePolicy,
+    })),
     audit,
     receivedAt: input.receivedAt,
   };
@@ -388,15 +477,25 @@ function reject(type: string, message: string): never {
  */
 function assertDecisionShape(decision: DecisionCommand['decision'] | undefined, declarationId: string): void {
   if (!decision || typeof decision !== 'object') reject('MALFORMED', 'decision payload is missing');
-  if (typeof decision.decisionId !== 'string' || !ID.test(decision.decisionId)) reject('MALFORMED', 'decisionId is missing or malformed');
-  if (decision.declarationId !== declarationId) reject('MALFORMED', `decision is for ${decision.declarationId}, not ${declarationId}`);
-  if (typeof decision.agency !== 'string' || !AGENCY.test(decision.agency)) reject('MALFORMED', 'agency is missing or malformed');
-  if (!(OUTCOMES as readonly string[]).includes(decision.outcome)) reject('MALFORMED', `outcome must be one of ${OUTCOMES.join(', ')}`);
-  if (!Array.isArray(decision.reasons) || typeof decision.at !== 'string') reject('MALFORMED', 'reasons and at are required');
+  if (typeof decision.decisionId !== 'string' || !ID.test(decision.decisionId))
+    reject('MALFORMED', 'decisionId is missing or malformed');
+  if (decision.declarationId !== declarationId)
+    reject('MALFORMED', `decision is for ${decision.declarationId}, not ${declarationId}`);
+  if (typeof decision.agency !== 'string' || !AGENCY.test(decision.agency))
+    reject('MALFORMED', 'agency is missing or malformed');
+  if (!(OUTCOMES as readonly string[]).includes(decision.outcome))
+    reject('MALFORMED', `outcome must be one of ${OUTCOMES.join(', ')}`);
+  if (!Array.isArray(decision.reasons) || typeof decision.at !== 'string')
+    reject('MALFORMED', 'reasons and at are required');
 }
 
-function assertIdsMatch(message: { declarationId?: unknown } & Record<string, unknown>, declarationId: string, idField?: string): void {
-  if (!message || message.declarationId !== declarationId) reject('MALFORMED', `message is not for ${declarationId}`);
+function assertIdsMatch(
+  message: { declarationId?: unknown } & Record<string, unknown>,
+  declarationId: string,
+  idField?: string,
+): void {
+  if (!message || message.declarationId !== declarationId)
+    reject('MALFORMED', `message is not for ${declarationId}`);
   if (idField && (typeof message[idField] !== 'string' || !ID.test(message[idField] as string))) {
     reject('MALFORMED', `${idField} is missing or malformed`);
   }

@@ -1,5 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgencyDecision, Amendment, Declaration, OverallStatus, Reason, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
+import type {
+  AgencyDecision,
+  Amendment,
+  Declaration,
+  OverallStatus,
+  Reason,
+  Registry,
+  StatusEvent,
+  Withdrawal,
+} from '../schemas/types.js';
 import type { ClearanceState } from './clearance-state.js';
 
 // The clearance workflow's public surface. Clients (intake, decision bridge, CLI) and tests import
@@ -27,7 +36,16 @@ export interface ClearanceInput {
 
 export interface AuditEntry {
   at: string;
-  type: 'received' | 'decision' | 'amendment' | 'withdrawal' | 'deadline' | 'duplicate' | 'input-rejected' | 'refused' | 'failure';
+  type:
+    | 'received'
+    | 'decision'
+    | 'amendment'
+    | 'withdrawal'
+    | 'deadline'
+    | 'duplicate'
+    | 'input-rejected'
+    | 'refused'
+    | 'failure';
   by?: string;
   agency?: string;
   ref?: string;
@@ -54,7 +72,9 @@ export interface ClearanceSnapshot {
   sequence: number;
   event: Omit<StatusEvent, 'at'>;
   declaration: Declaration;
-  reviews: Array<ClearanceState['reviews'][number] & { mode: 'auto' | 'queue'; deadline?: string; deadlinePolicy: string }>;
+  reviews: Array<
+    ClearanceState['reviews'][number] & { mode: 'auto' | 'queue'; deadline?: string; deadlinePolicy: string }
+  >;
   audit: AuditEntry[];
   receivedAt: string;
 }

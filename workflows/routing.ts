@@ -19,7 +19,12 @@ export function chapterInRanges(chapter: number, ranges: readonly string[]): boo
   });
 }
 
-function ruleMatchesItem(rule: RoutingRule, item: Item, regime: Regime, embargoed: ReadonlySet<string>): boolean {
+function ruleMatchesItem(
+  rule: RoutingRule,
+  item: Item,
+  regime: Regime,
+  embargoed: ReadonlySet<string>,
+): boolean {
   if (rule.regimes && !rule.regimes.includes(regime)) return false;
   if (rule.always) return true;
   // Every criterion a rule names must hold (AND); a rule that names none matches nothing.
@@ -43,7 +48,9 @@ export function route(declaration: Pick<Declaration, 'regime' | 'items'>, regist
     const documents = new Set<DocumentType>();
     for (const rule of registry.routing) {
       if (rule.agency !== agency.code) continue;
-      const matched = declaration.items.filter((item) => ruleMatchesItem(rule, item, declaration.regime, embargoed));
+      const matched = declaration.items.filter((item) =>
+        ruleMatchesItem(rule, item, declaration.regime, embargoed),
+      );
       if (matched.length === 0) continue;
       for (const item of matched) lineNos.add(item.lineNo);
       for (const requirement of rule.requires) {

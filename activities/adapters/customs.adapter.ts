@@ -18,7 +18,12 @@ export const customsAdapter: AgencyAdapter = (input, context) => {
   if (riskScore(context.riskKey, input.request.declarationId) >= inspection.share) return decision;
   return {
     ...decision,
-    reasons: [{ code: 'INSPECTED', message: 'selected for physical inspection by risk analysis; inspection completed' }],
+    reasons: [
+      {
+        code: 'INSPECTED',
+        message: 'selected for physical inspection by risk analysis; inspection completed',
+      },
+    ],
     inspection: { delay: inspection.delay },
   };
 };

@@ -10,7 +10,11 @@ let pipeline: TestPipeline;
 
 beforeAll(async () => {
   bundle = await bundleClearanceWorkflows();
-  pipeline = await TestPipeline.start({ workflowBundle: bundle, intake: false, env: { VENTANILLA_CLOSED_RETENTION: '1h' } });
+  pipeline = await TestPipeline.start({
+    workflowBundle: bundle,
+    intake: false,
+    env: { VENTANILLA_CLOSED_RETENTION: '1h' },
+  });
 });
 afterAll(async () => pipeline?.stop());
 
@@ -45,7 +49,10 @@ async function committedCount(p: TestPipeline): Promise<number> {
   const admin = p.kafka.admin();
   await admin.connect();
   try {
-    const [topic] = await admin.fetchOffsets({ groupId: p.config.intakeGroupId, topics: [p.config.topics.declarations] });
+    const [topic] = await admin.fetchOffsets({
+      groupId: p.config.intakeGroupId,
+      topics: [p.config.topics.declarations],
+    });
     return topic!.partitions.reduce((sum, partition) => sum + Math.max(0, Number(partition.offset)), 0);
   } finally {
     await admin.disconnect();

@@ -21,6 +21,8 @@ describe('pipeline end to end', () => {
     const started = Date.now();
     const sent = await produceMix(pipeline, mix.records);
     await assertEverythingAccounted(pipeline, mix, sent);
-    console.log(`e2e: ${sent.length} records (${mix.clearances.size} declarations, ${mix.invalidCount} invalid) accounted for in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    console.log(
+      `e2e: ${sent.length} records (${mix.clearances.size} declarations, ${mix.invalidCount} invalid) accounted for in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
   });
 });

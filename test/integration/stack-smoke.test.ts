@@ -1,17 +1,25 @@
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { Partitioners } from 'kafkajs';
-import { Worker, bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  Worker,
+  bundleWorkflowCode,
+  NativeConnection,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../runtime/config.js';
 import * as activities from '../support/smoke.activities.js';
-import { collectTopic, createTopics, testKafka, uniqueName, waitFor } from '../support/helpers.js';
+import { createTopics, testKafka, uniqueName, waitFor } from '../support/helpers.js';
 import { PrivateTemporal } from '../support/private-temporal.js';
 
 const config = loadConfig();
 let workflowBundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: new URL('../support/smoke.workflows.ts', import.meta.url).pathname });
+  workflowBundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../support/smoke.workflows.ts', import.meta.url)),
+  });
 });
 
 describe('Kafka (real broker)', () => {
@@ -23,7 +31,10 @@ describe('Kafka (real broker)', () => {
 
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    });
 
     const consumer = kafka.consumer({ groupId });
     const seen: string[] = [];
@@ -49,7 +60,11 @@ describe('Kafka (real broker)', () => {
   });
 });
 
-async function collectGroup(kafka: ReturnType<typeof testKafka>, topic: string, groupId: string): Promise<string[]> {
+async function collectGroup(
+  kafka: ReturnType<typeof testKafka>,
+  topic: string,
+  groupId: string,
+): Promise<string[]> {
   const consumer = kafka.consumer({ groupId });
   const seen: string[] = [];
   await consumer.connect();
@@ -64,10 +79,23 @@ describe('Temporal (real server)', () => {
   it('runs a workflow started by the client on a worker and returns its result', async () => {
     const taskQueue = uniqueName('smoke');
     const connection = await NativeConnection.connect({ address: config.temporalAddress });
-    const worker = await Worker.create({ connection, namespace: config.temporalNamespace, taskQueue, workflowBundle, activities });
-    const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.temporalNamespace });
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue,
+      workflowBundle,
+      activities,
+    });
+    const client = new Client({
+      connection: await Connection.connect({ address: config.temporalAddress }),
+      namespace: config.temporalNamespace,
+    });
     const result = await worker.runUntil(
-      client.workflow.execute('greetWorkflow', { taskQueue, workflowId: uniqueName('smoke-wf'), args: ['Ventanilla'] }),
+      client.workflow.execute('greetWorkflow', {
+        taskQueue,
+        workflowId: uniqueName('smoke-wf'),
+        args: ['Ventanilla'],
+      }),
     );
     expect(result).toBe('hola, Ventanilla');
     await client.connection.close();
@@ -80,7 +108,11 @@ describe('Temporal (real server)', () => {
       const workflowId = uniqueName('restart-wf');
       const taskQueue = uniqueName('restart');
       const client1 = new Client({ connection: await Connection.connect({ address: server.address }) });
-      await client1.workflow.start('sleepThenGreetWorkflow', { taskQueue, workflowId, args: ['restart', 4000] });
+      await client1.workflow.start('sleepThenGreetWorkflow', {
+        taskQueue,
+        workflowId,
+        args: ['restart', 4000],
+      });
       await client1.connection.close();
 
       await server.stop();
@@ -98,4 +130,3 @@ describe('Temporal (real server)', () => {
     }
   });
 });
-

@@ -37,7 +37,9 @@ describe('Temporal outage', () => {
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
     const membersDuring = await intakeMembers(pipeline);
     await temporal.restart();
-    console.log(`outage: Temporal down ${((Date.now() - outageStarted) / 1000).toFixed(0)}s while ${during.length} records arrived`);
+    console.log(
+      `outage: Temporal down ${((Date.now() - outageStarted) / 1000).toFixed(0)}s while ${during.length} records arrived`,
+    );
 
     await assertEverythingAccounted(pipeline, mix, [...before, ...during], 240_000);
     // The intake never left its consumer group: the same member held the partitions throughout.

@@ -13,7 +13,11 @@ export interface SentRecord {
 }
 
 /** Produces the records one by one, remembering where each landed, so each can be traced. */
-export async function produceMix(pipeline: TestPipeline, records: MixRecord[], onEach?: (index: number) => Promise<void>): Promise<SentRecord[]> {
+export async function produceMix(
+  pipeline: TestPipeline,
+  records: MixRecord[],
+  onEach?: (index: number) => Promise<void>,
+): Promise<SentRecord[]> {
   const sent: SentRecord[] = [];
   for (const [index, record] of records.entries()) {
     const [meta] = await pipeline.producer.send({
@@ -33,7 +37,12 @@ export async function produceMix(pipeline: TestPipeline, records: MixRecord[], o
  * 2. every invalid input is in the dead-letter topic, once, with its reason and original bytes;
  * 3. nothing is lost: every input ended in a workflow or in the dead-letter topic.
  */
-export async function assertEverythingAccounted(pipeline: TestPipeline, mix: DeclarationMix, sent: SentRecord[], timeoutMs = 180_000): Promise<void> {
+export async function assertEverythingAccounted(
+  pipeline: TestPipeline,
+  mix: DeclarationMix,
+  sent: SentRecord[],
+  timeoutMs = 180_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const remaining = () => Math.max(1000, deadline - Date.now());
 
@@ -62,7 +71,10 @@ export async function assertEverythingAccounted(pipeline: TestPipeline, mix: Dec
   try {
     const letters = await waitFor(
       `${invalid.length} dead letters`,
-      () => (dlq.messages.length >= invalid.length ? dlq.messages.map((m) => JSON.parse(m.message.value!.toString()) as DeadLetterRecord) : undefined),
+      () =>
+        dlq.messages.length >= invalid.length
+          ? dlq.messages.map((m) => JSON.parse(m.message.value!.toString()) as DeadLetterRecord)
+          : undefined,
       remaining(),
     );
     const byRef = new Map<string, DeadLetterRecord[]>();
@@ -75,7 +87,8 @@ export async function assertEverythingAccounted(pipeline: TestPipeline, mix: Dec
       expect(found[0]!.reason, ref).toBe(expectation.reason);
       expect(found[0]!.errors.length, ref).toBeGreaterThan(0);
       expect(found[0]!.valueSize).toBe(s.record.value.length);
-      if (s.record.value.length <= 1024 * 1024) expect(Buffer.from(found[0]!.valueBase64, 'base64').equals(s.record.value)).toBe(true);
+      if (s.record.value.length <= 1024 * 1024)
+        expect(Buffer.from(found[0]!.valueBase64, 'base64').equals(s.record.value)).toBe(true);
     }
     expect(letters).toHaveLength(invalid.length);
   } finally {
@@ -86,9 +99,16 @@ export async function assertEverythingAccounted(pipeline: TestPipeline, mix: Dec
   for (const s of sent) {
     const e = s.record.expect;
     if (e.kind !== 'amendment' && e.kind !== 'conflict' && e.kind !== 'withdrawal') continue;
-    const snapshot = await pipeline.client.workflow.getHandle(declarationWorkflowId(e.declarationId)).query(statusQuery);
+    const snapshot = await pipeline.client.workflow
+      .getHandle(declarationWorkflowId(e.declarationId))
+      .query(statusQuery);
     const types = snapshot.audit.map((a) => (a.type === 'amendment' ? `amendment:${a.ref}` : a.type));
-    const wanted = e.kind === 'amendment' ? `amendment:${e.amendmentId}` : e.kind === 'conflict' ? 'duplicate' : 'withdrawal';
+    const wanted =
+      e.kind === 'amendment'
+        ? `amendment:${e.amendmentId}`
+        : e.kind === 'conflict'
+          ? 'duplicate'
+          : 'withdrawal';
     expect(types, e.declarationId).toContain(wanted);
   }
   const toWorkflows = sent.filter((s) => s.record.expect.kind !== 'invalid').length;
@@ -97,6 +117,7 @@ export async function assertEverythingAccounted(pipeline: TestPipeline, mix: Dec
 
 async function listWorkflowIds(client: Client, taskQueue: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) ids.push(execution.workflowId);
+  for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` }))
+    ids.push(execution.workflowId);
   return ids;
 }

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { DeadLetterReason, Declaration, DocumentType, Item, OverallStatus, Regime } from '../../schemas/types.js';
+import type {
+  DeadLetterReason,
+  Declaration,
+  DocumentType,
+  Item,
+  OverallStatus,
+  Regime,
+} from '../../schemas/types.js';
 
 // A reproducible stream of trader messages for end-to-end tests: every routing combination of the
 // baseline table, valid and invalid inputs, exact and conflicting duplicates, amendments and
@@ -15,7 +22,12 @@ interface CategorySpec {
 }
 
 const CATEGORIES: Record<Category, CategorySpec> = {
-  machinery: { hsCode: '84713001', regimes: ['IMPORT', 'EXPORT', 'TRANSIT'], agencies: () => [], documents: () => [] },
+  machinery: {
+    hsCode: '84713001',
+    regimes: ['IMPORT', 'EXPORT', 'TRANSIT'],
+    agencies: () => [],
+    documents: () => [],
+  },
   fruit: {
     hsCode: '08044000',
     regimes: ['IMPORT', 'EXPORT', 'TRANSIT'],
@@ -28,7 +40,12 @@ const CATEGORIES: Record<Category, CategorySpec> = {
     agencies: () => ['AGRICULTURE', 'HEALTH'],
     documents: () => ['ZOOSANITARY_CERTIFICATE', 'SANITARY_PERMIT'],
   },
-  medicine: { hsCode: '30049099', regimes: ['IMPORT', 'EXPORT', 'TRANSIT'], agencies: () => ['HEALTH'], documents: () => ['SANITARY_PERMIT'] },
+  medicine: {
+    hsCode: '30049099',
+    regimes: ['IMPORT', 'EXPORT', 'TRANSIT'],
+    agencies: () => ['HEALTH'],
+    documents: () => ['SANITARY_PERMIT'],
+  },
   // ECONOMY reviews steel imports only; exported or in transit it is customs' business alone.
   steel: {
     hsCode: '7208510300',
@@ -48,7 +65,15 @@ const CATEGORIES: Record<Category, CategorySpec> = {
 const CATEGORY_NAMES = Object.keys(CATEGORIES) as Category[];
 const REGIMES: Regime[] = ['IMPORT', 'EXPORT', 'TRANSIT'];
 type Scenario = 'clear' | 'embargo' | 'amend' | 'withdraw' | 'missing';
-const INVALID_KINDS = ['not-json', 'bad-hs', 'unknown-kind', 'missing-field', 'too-large', 'bad-utf8', 'amend-unknown'] as const;
+const INVALID_KINDS = [
+  'not-json',
+  'bad-hs',
+  'unknown-kind',
+  'missing-field',
+  'too-large',
+  'bad-utf8',
+  'amend-unknown',
+] as const;
 type InvalidKind = (typeof INVALID_KINDS)[number];
 
 export const EXPECTED_DLQ_REASON: Record<InvalidKind, DeadLetterReason> = {
@@ -105,7 +130,16 @@ export function declarationMix(count: number, runId = randomBytes(3).toString('h
   const records: MixRecord[] = [];
   const clearances = new Map<string, ExpectedClearance>();
   const declarations: Declaration[] = [];
-  const scenarios: Scenario[] = ['clear', 'clear', 'clear', 'embargo', 'amend', 'amend', 'withdraw', 'missing'];
+  const scenarios: Scenario[] = [
+    'clear',
+    'clear',
+    'clear',
+    'embargo',
+    'amend',
+    'amend',
+    'withdraw',
+    'missing',
+  ];
   for (let i = 0; i < count; i++) {
     const regime = REGIMES[i % REGIMES.length]!;
     // Walk through every subset of categories (with machinery as the plain case) across the run.
@@ -116,7 +150,10 @@ export function declarationMix(count: number, runId = randomBytes(3).toString('h
     const items = categories.map((c, n) => item(n + 1, c, scenario === 'embargo' && n === 0 ? 'KP' : 'US'));
     const agencies = new Set(['CUSTOMS', ...categories.flatMap((c) => CATEGORIES[c].agencies(regime))]);
     if (scenario === 'embargo') agencies.add('ECONOMY');
-    const required = new Set<DocumentType>(['INVOICE', ...categories.flatMap((c) => CATEGORIES[c].documents(regime))]);
+    const required = new Set<DocumentType>([
+      'INVOICE',
+      ...categories.flatMap((c) => CATEGORIES[c].documents(regime)),
+    ]);
     const allDocuments = [...required].map((type, n) => ({ type, reference: `${type}-${i}-${n}` }));
     const missingOne = scenario === 'amend' || scenario === 'withdraw' || scenario === 'missing';
     const declaration: Declaration = {
@@ -130,7 +167,11 @@ export function declarationMix(count: number, runId = randomBytes(3).toString('h
       documents: missingOne ? allDocuments.filter((d) => d.type !== 'INVOICE') : allDocuments,
     };
     declarations.push(declaration);
-    records.push({ key: declarationId, value: json(declaration), expect: { kind: 'declaration', declarationId } });
+    records.push({
+      key: declarationId,
+      value: json(declaration),
+      expect: { kind: 'declaration', declarationId },
+    });
     if (scenario === 'amend') {
       const amendmentId = `${declarationId}-A1`;
       records.push({
@@ -153,18 +194,30 @@ export function declarationMix(count: number, runId = randomBytes(3).toString('h
       withdraw: 'WITHDRAWN',
       missing: 'AWAITING_TRADER',
     };
-    clearances.set(declarationId, { declarationId, status: status[scenario], agencies: [...agencies].sort() });
+    clearances.set(declarationId, {
+      declarationId,
+      status: status[scenario],
+      agencies: [...agencies].sort(),
+    });
   }
   // About 10% exact duplicates (the same bytes again, as a redelivering producer would send).
   for (let i = 0; i < Math.ceil(count / 10); i++) {
     const original = declarations[(i * 7) % declarations.length]!;
-    records.push({ key: original.declarationId, value: json(original), expect: { kind: 'exact-duplicate', declarationId: original.declarationId } });
+    records.push({
+      key: original.declarationId,
+      value: json(original),
+      expect: { kind: 'exact-duplicate', declarationId: original.declarationId },
+    });
   }
   // A few conflicting duplicates: same ID, different content.
   for (let i = 0; i < 5; i++) {
     const original = declarations[(i * 11 + 3) % declarations.length]!;
     const changed = { ...original, customsOffice: `X${i}` };
-    records.push({ key: original.declarationId, value: json(changed), expect: { kind: 'conflict', declarationId: original.declarationId } });
+    records.push({
+      key: original.declarationId,
+      value: json(changed),
+      expect: { kind: 'conflict', declarationId: original.declarationId },
+    });
   }
   // About 10% invalid inputs of every kind.
   const invalidCount = Math.ceil(count / 10);
@@ -188,7 +241,11 @@ function invalidRecord(kind: InvalidKind, declarationId: string): MixRecord {
   };
   switch (kind) {
     case 'not-json':
-      return { key: declarationId, value: Buffer.from(`{"kind":"declaration","declarationId":"${declarationId}"`), expect: { kind: 'invalid', reason } };
+      return {
+        key: declarationId,
+        value: Buffer.from(`{"kind":"declaration","declarationId":"${declarationId}"`),
+        expect: { kind: 'invalid', reason },
+      };
     case 'bad-hs':
       return {
         key: declarationId,
@@ -196,7 +253,11 @@ function invalidRecord(kind: InvalidKind, declarationId: string): MixRecord {
         expect: { kind: 'invalid', reason, declarationId },
       };
     case 'unknown-kind':
-      return { key: declarationId, value: json({ ...base, kind: 'declaracion' }), expect: { kind: 'invalid', reason, declarationId } };
+      return {
+        key: declarationId,
+        value: json({ ...base, kind: 'declaracion' }),
+        expect: { kind: 'invalid', reason, declarationId },
+      };
     case 'missing-field': {
       const { trader: _trader, ...rest } = base;
       return { key: declarationId, value: json(rest), expect: { kind: 'invalid', reason, declarationId } };
@@ -208,7 +269,11 @@ function invalidRecord(kind: InvalidKind, declarationId: string): MixRecord {
         expect: { kind: 'invalid', reason },
       };
     case 'bad-utf8':
-      return { key: null, value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), expect: { kind: 'invalid', reason } };
+      return {
+        key: null,
+        value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+        expect: { kind: 'invalid', reason },
+      };
     case 'amend-unknown':
       return {
         key: declarationId,

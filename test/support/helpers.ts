@@ -29,14 +29,21 @@ export function isolatedEnv(overrides: Record<string, string> = {}): Record<stri
 }
 
 export function testKafka(config: Pick<Config, 'kafkaBrokers'> = loadConfig()): Kafka {
-  return new Kafka({ clientId: uniqueName('test'), brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: uniqueName('test'),
+    brokers: config.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export async function createTopics(kafka: Kafka, topics: string[], numPartitions = 3): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions })),
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -49,7 +56,10 @@ export interface Collected {
 }
 
 /** Reads a topic from the beginning into an array that grows as messages arrive. */
-export async function collectTopic(kafka: Kafka, topic: string): Promise<{ messages: Collected[]; consumer: Consumer }> {
+export async function collectTopic(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ messages: Collected[]; consumer: Consumer }> {
   const consumer = kafka.consumer({ groupId: uniqueName('collector'), sessionTimeout: 10_000 });
   const messages: Collected[] = [];
   await consumer.connect();
@@ -62,7 +72,11 @@ export async function collectTopic(kafka: Kafka, topic: string): Promise<{ messa
   return { messages, consumer };
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

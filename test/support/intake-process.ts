@@ -24,7 +24,8 @@ export class IntakeProcess {
   async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.output.includes('intake consuming')) {
-      if (this.child.exitCode !== null) throw new Error(`intake exited with ${this.child.exitCode}:\n${this.output}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`intake exited with ${this.child.exitCode}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`intake did not start:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }

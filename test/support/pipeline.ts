@@ -13,7 +13,10 @@ import { startTemporalWorkers, WORKFLOWS_PATH, type RunningWorkers } from '../..
 import { collectTopic, isolatedEnv, waitFor, type Collected } from './helpers.js';
 
 export function bundleClearanceWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
 }
 
 export interface PipelineOptions {
@@ -52,7 +55,14 @@ export class TestPipeline {
     const base = { ...loaded, inspection: { ...loaded.inspection, delay: '1s' } };
     const registry = options.registry ? options.registry(base) : base;
     const kafka = createKafka(config, logger, 'test');
-    await ensureTopics(kafka, pipelineTopics(config, registry.agencies.map((a) => a.code)), 3);
+    await ensureTopics(
+      kafka,
+      pipelineTopics(
+        config,
+        registry.agencies.map((a) => a.code),
+      ),
+      3,
+    );
     const workers = await startTemporalWorkers({
       config,
       logger,
@@ -65,13 +75,30 @@ export class TestPipeline {
     const producer = createProducer(kafka);
     await producer.connect();
     const collector = await collectTopic(kafka, config.topics.status);
-    const pipeline = new TestPipeline(env, config, registry, logger, kafka, client, producer, workers, collector, undefined);
+    const pipeline = new TestPipeline(
+      env,
+      config,
+      registry,
+      logger,
+      kafka,
+      client,
+      producer,
+      workers,
+      collector,
+      undefined,
+    );
     if (options.intake ?? true) await pipeline.startIntake();
     return pipeline;
   }
 
   async startIntake(): Promise<void> {
-    this.intake = new Intake({ config: this.config, logger: this.logger, kafka: this.kafka, client: this.client, registry: this.registry });
+    this.intake = new Intake({
+      config: this.config,
+      logger: this.logger,
+      kafka: this.kafka,
+      client: this.client,
+      registry: this.registry,
+    });
     await this.intake.start();
   }
 
@@ -83,7 +110,10 @@ export class TestPipeline {
   async submit(...messages: object[]): Promise<void> {
     await this.producer.send({
       topic: this.config.topics.declarations,
-      messages: messages.map((m) => ({ key: (m as { declarationId?: string }).declarationId ?? null, value: JSON.stringify(m) })),
+      messages: messages.map((m) => ({
+        key: (m as { declarationId?: string }).declarationId ?? null,
+        value: JSON.stringify(m),
+      })),
     });
   }
 
@@ -102,7 +132,11 @@ export class TestPipeline {
     return this.eventsFor(declarationId).at(-1);
   }
 
-  waitForStatus(declarationId: string, status: StatusEvent['status'] | StatusEvent['status'][], timeoutMs = 60_000): Promise<StatusEvent> {
+  waitForStatus(
+    declarationId: string,
+    status: StatusEvent['status'] | StatusEvent['status'][],
+    timeoutMs = 60_000,
+  ): Promise<StatusEvent> {
     const wanted = Array.isArray(status) ? status : [status];
     return waitFor(
       `${declarationId} to reach ${wanted.join('|')} (last: ${JSON.stringify(this.latest(declarationId)?.status)})`,

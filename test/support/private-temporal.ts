@@ -22,7 +22,13 @@ export class PrivateTemporal {
 
   static async start(): Promise<PrivateTemporal> {
     const home = mkdtempSync(join(tmpdir(), 'ventanilla-temporal-'));
-    const node = { host: '127.0.0.1', port: await freePort(), uiPort: await freePort(), dbFile: join(home, 'temporal.db'), namespace: 'default' };
+    const node = {
+      host: '127.0.0.1',
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: join(home, 'temporal.db'),
+      namespace: 'default',
+    };
     const runName = uniqueName('temporal');
     const handle = await startTemporalNode(PrivateTemporal.paths(home), node, () => undefined, runName);
     return new PrivateTemporal(home, node, runName, handle);
@@ -42,7 +48,12 @@ export class PrivateTemporal {
   }
 
   async restart(): Promise<void> {
-    this.handle = await startTemporalNode(PrivateTemporal.paths(this.home), this.node, () => undefined, this.runName);
+    this.handle = await startTemporalNode(
+      PrivateTemporal.paths(this.home),
+      this.node,
+      () => undefined,
+      this.runName,
+    );
   }
 
   async destroy(): Promise<void> {

@@ -6,7 +6,12 @@ import { agencyRequestsTopic } from '../../runtime/config.js';
 import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
 import type { AgencyRequest, Declaration, Item, Registry } from '../../schemas/types.js';
 import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
-import { amendUpdate, declarationWorkflowId, withdrawUpdate, type ClearanceSnapshot } from '../../workflows/messages.js';
+import {
+  amendUpdate,
+  declarationWorkflowId,
+  withdrawUpdate,
+  type ClearanceSnapshot,
+} from '../../workflows/messages.js';
 import { collectTopic, waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 
@@ -53,12 +58,17 @@ describe('clearance workflow', () => {
     expect(events[0]!.status).toBe('RECEIVED');
     expect(events.map((e) => e.sequence)).toEqual([...events.map((e) => e.sequence)].sort((a, b) => a - b));
     expect(new Set(events.map((e) => e.sequence)).size).toBe(events.length);
-    const result = await pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId)).result();
+    const result = await pipeline.client.workflow
+      .getHandle(declarationWorkflowId(declaration.declarationId))
+      .result();
     expect(result.status).toBe('CLEARED');
   });
 
   it('rejects on one rejection and withdraws the other open reviews, telling their agencies', async () => {
-    const healthRequests = await collectTopic(pipeline.kafka, agencyRequestsTopic(pipeline.config.topics, 'HEALTH'));
+    const healthRequests = await collectTopic(
+      pipeline.kafka,
+      agencyRequestsTopic(pipeline.config.topics, 'HEALTH'),
+    );
     // Frozen fish from an embargoed origin: ECONOMY rejects at once while HEALTH (queue) still waits.
     const declaration = sampleDeclaration({
       items: [item(1, '03038900', 'KP')],
@@ -72,7 +82,9 @@ describe('clearance workflow', () => {
     const final = await pipeline.waitForStatus(declaration.declarationId, 'REJECTED');
     expect(final.agencies.ECONOMY).toBe('REJECTED');
     expect(final.agencies.HEALTH).toBe('WITHDRAWN');
-    expect(final.reasons).toContainEqual(expect.objectContaining({ agency: 'ECONOMY', code: 'ORIGIN_EMBARGOED' }));
+    expect(final.reasons).toContainEqual(
+      expect.objectContaining({ agency: 'ECONOMY', code: 'ORIGIN_EMBARGOED' }),
+    );
     const kinds = await waitFor('HEALTH told of the withdrawal', () => {
       const mine = healthRequests.messages
         .map((m) => JSON.parse(m.message.value!.toString()) as AgencyRequest)
@@ -96,7 +108,9 @@ describe('clearance workflow', () => {
       return last?.agencies.CUSTOMS === 'APPROVED' && last.status === 'AWAITING_TRADER' ? last : undefined;
     });
     expect(waiting.agencies).toEqual({ CUSTOMS: 'APPROVED', ECONOMY: 'REQUEST_INFO' });
-    expect(waiting.reasons).toContainEqual(expect.objectContaining({ agency: 'ECONOMY', code: 'MISSING_DOCUMENT' }));
+    expect(waiting.reasons).toContainEqual(
+      expect.objectContaining({ agency: 'ECONOMY', code: 'MISSING_DOCUMENT' }),
+    );
 
     const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
     const amendment = {
@@ -105,9 +119,13 @@ describe('clearance workflow', () => {
       amendmentId: uniqueId('AMD'),
       documents: [...declaration.documents, { type: 'IMPORT_PERMIT' as const, reference: 'SE-1' }],
     };
-    const ack = await handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] });
+    const ack = await handle.executeUpdate(amendUpdate, {
+      args: [{ amendment, receivedAt: new Date().toISOString() }],
+    });
     expect(ack).toMatchObject({ accepted: true });
-    const again = await handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] });
+    const again = await handle.executeUpdate(amendUpdate, {
+      args: [{ amendment, receivedAt: new Date().toISOString() }],
+    });
     expect(again).toMatchObject({ accepted: true, duplicate: true });
 
     const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
@@ -119,15 +137,26 @@ describe('clearance workflow', () => {
   });
 
   it('ends as WITHDRAWN when the trader withdraws', async () => {
-    const declaration = sampleDeclaration({ items: [item(1, '7208510300', 'KR')], documents: [{ type: 'INVOICE', reference: 'INV-W' }] });
+    const declaration = sampleDeclaration({
+      items: [item(1, '7208510300', 'KR')],
+      documents: [{ type: 'INVOICE', reference: 'INV-W' }],
+    });
     await start(pipeline, declaration);
     await pipeline.waitForStatus(declaration.declarationId, 'AWAITING_TRADER');
     const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
-    const withdrawal = { kind: 'withdrawal' as const, declarationId: declaration.declarationId, reason: 'order cancelled' };
-    await handle.executeUpdate(withdrawUpdate, { args: [{ withdrawal, receivedAt: new Date().toISOString() }] });
+    const withdrawal = {
+      kind: 'withdrawal' as const,
+      declarationId: declaration.declarationId,
+      reason: 'order cancelled',
+    };
+    await handle.executeUpdate(withdrawUpdate, {
+      args: [{ withdrawal, receivedAt: new Date().toISOString() }],
+    });
     const final = await pipeline.waitForStatus(declaration.declarationId, 'WITHDRAWN');
     expect(final.agencies).toEqual({ CUSTOMS: 'APPROVED', ECONOMY: 'WITHDRAWN' });
-    expect(final.reasons).toContainEqual(expect.objectContaining({ code: 'WITHDRAWN_BY_TRADER', message: 'order cancelled' }));
+    expect(final.reasons).toContainEqual(
+      expect.objectContaining({ code: 'WITHDRAWN_BY_TRADER', message: 'order cancelled' }),
+    );
   });
 });
 
@@ -143,9 +172,19 @@ describe('a fifth agency', () => {
       ...base,
       agencies: [
         ...base.agencies,
-        { code: 'ENVIRONMENT', name: 'Environment', mode: 'auto', adapter: 'environment', deadline: '5d', deadlinePolicy: 'ESCALATE' },
+        {
+          code: 'ENVIRONMENT',
+          name: 'Environment',
+          mode: 'auto',
+          adapter: 'environment',
+          deadline: '5d',
+          deadlinePolicy: 'ESCALATE',
+        },
       ],
-      routing: [...base.routing, { agency: 'ENVIRONMENT', chapters: ['25-27'], requires: [{ document: 'OTHER' }] }],
+      routing: [
+        ...base.routing,
+        { agency: 'ENVIRONMENT', chapters: ['25-27'], requires: [{ document: 'OTHER' }] },
+      ],
     });
     const five = await TestPipeline.start({
       workflowBundle: bundle,
@@ -165,8 +204,14 @@ describe('a fifth agency', () => {
       });
       await start(five, declaration);
       const final = await five.waitForStatus(declaration.declarationId, 'CLEARED');
-      expect(final.agencies).toEqual({ CUSTOMS: 'APPROVED', AGRICULTURE: 'APPROVED', ENVIRONMENT: 'APPROVED' });
-      expect(final.decisions?.find((d) => d.agency === 'ENVIRONMENT')?.conditions).toEqual(['file the emissions report within 30 days']);
+      expect(final.agencies).toEqual({
+        CUSTOMS: 'APPROVED',
+        AGRICULTURE: 'APPROVED',
+        ENVIRONMENT: 'APPROVED',
+      });
+      expect(final.decisions?.find((d) => d.agency === 'ENVIRONMENT')?.conditions).toEqual([
+        'file the emissions report within 30 days',
+      ]);
       expect(calls).toEqual([declaration.declarationId]);
     } finally {
       await five.stop();

@@ -27,14 +27,19 @@ export async function lookupClearance(client: Client, declarationId: string): Pr
     }
     throw error;
   }
-  if (execution === 'COMPLETED') return { workflowId, execution, snapshot: (await handle.result()) as ClearanceSnapshot };
+  if (execution === 'COMPLETED')
+    return { workflowId, execution, snapshot: (await handle.result()) as ClearanceSnapshot };
   try {
     // A query needs a worker; bound the wait so a stopped pipeline gives an answer, not a hang.
-    const snapshot = await client.connection.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
+    const snapshot = await client.connection.withDeadline(Date.now() + 5_000, () =>
+      handle.query(statusQuery),
+    );
     return { workflowId, execution, snapshot };
   } catch (error) {
     if (execution === 'RUNNING') {
-      throw new CliError(`the clearance of ${declarationId} is running but did not answer (${(error as Error).message}); are the workers up (npm start)?`);
+      throw new CliError(
+        `the clearance of ${declarationId} is running but did not answer (${(error as Error).message}); are the workers up (npm start)?`,
+      );
     }
     return { workflowId, execution, failure: (error as Error).message };
   }

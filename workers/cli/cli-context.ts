@@ -42,7 +42,12 @@ export class CliContext {
   }
 
   kafka(): Kafka {
-    this.kafkaClient ??= new Kafka({ clientId: 'ventanilla-cli', brokers: this.config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    this.kafkaClient ??= new Kafka({
+      clientId: 'ventanilla-cli',
+      brokers: this.config.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 3 },
+    });
     return this.kafkaClient;
   }
 

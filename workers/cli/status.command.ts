@@ -10,7 +10,11 @@ Shows a declaration's clearance: the overall status, each agency's state and who
 (a rule or an officer), open reasons, and what the trader must do next.
   --watch   keep printing each change until the clearance is final (Ctrl-C stops watching)`;
 
-export async function statusCommand(ctx: CliContext, args: string[], flags: { watch: boolean }): Promise<void> {
+export async function statusCommand(
+  ctx: CliContext,
+  args: string[],
+  flags: { watch: boolean },
+): Promise<void> {
   const declarationId = args[0];
   if (!declarationId) throw new CliError(`status needs a declarationId\n\n${STATUS_HELP}`, 2);
   const client = await ctx.temporal();
@@ -22,7 +26,8 @@ export async function statusCommand(ctx: CliContext, args: string[], flags: { wa
       lastSequence = sequence;
       ctx.print(lookup, () => renderClearance(lookup));
     }
-    const final = lookup.execution !== 'RUNNING' || (lookup.snapshot && FINAL_STATUSES.has(lookup.snapshot.status));
+    const final =
+      lookup.execution !== 'RUNNING' || (lookup.snapshot && FINAL_STATUSES.has(lookup.snapshot.status));
     if (!flags.watch || final) return;
     await sleep(1000);
   }
@@ -30,7 +35,8 @@ export async function statusCommand(ctx: CliContext, args: string[], flags: { wa
 
 export function renderClearance(lookup: ClearanceLookup): string {
   const { snapshot } = lookup;
-  if (!snapshot) return `${lookup.workflowId}: workflow ${lookup.execution}${lookup.failure ? ` (${lookup.failure})` : ''}`;
+  if (!snapshot)
+    return `${lookup.workflowId}: workflow ${lookup.execution}${lookup.failure ? ` (${lookup.failure})` : ''}`;
   const { declaration, event } = snapshot;
   const lines = [
     `${declaration.declarationId}  ${snapshot.status}   (sequence ${snapshot.sequence}, workflow ${snapshot.workflowId}, ${lookup.execution.toLowerCase()})`,
@@ -40,13 +46,23 @@ export function renderClearance(lookup: ClearanceLookup): string {
   ];
   for (const review of snapshot.reviews) {
     const decided = [...(event.decisions ?? [])].reverse().find((d) => d.agency === review.agency);
-    const by = decided ? `${decided.by}${decided.officer ? ` (${decided.officer})` : ''} at ${decided.at}` : review.mode === 'queue' ? 'officer queue' : 'automatic';
-    const deadline = review.deadline && (review.state === 'PENDING' || review.state === 'OVERDUE') ? `, deadline ${review.deadline}` : '';
-    lines.push(`    ${review.agency.padEnd(12)} ${review.state.padEnd(13)} round ${review.round}, ${by}${deadline}`);
+    const by = decided
+      ? `${decided.by}${decided.officer ? ` (${decided.officer})` : ''} at ${decided.at}`
+      : review.mode === 'queue'
+        ? 'officer queue'
+        : 'automatic';
+    const deadline =
+      review.deadline && (review.state === 'PENDING' || review.state === 'OVERDUE')
+        ? `, deadline ${review.deadline}`
+        : '';
+    lines.push(
+      `    ${review.agency.padEnd(12)} ${review.state.padEnd(13)} round ${review.round}, ${by}${deadline}`,
+    );
   }
   if (event.reasons.length > 0) {
     lines.push('  reasons');
-    for (const reason of event.reasons) lines.push(`    ${reason.agency ? `[${reason.agency}] ` : ''}${reason.code}: ${reason.message}`);
+    for (const reason of event.reasons)
+      lines.push(`    ${reason.agency ? `[${reason.agency}] ` : ''}${reason.code}: ${reason.message}`);
   }
   const next = nextStep(snapshot);
   if (next) lines.push(`  next     ${next}`);
