@@ -5,7 +5,15 @@ import { statusPublisher } from './status-publisher.js';
 
 /** The clearance task queue's activities: publishing to Kafka for the workflow. */
 export function createClearanceActivities(deps: ActivityDeps) {
-  return { publishStatus: statusPublisher(deps), ...agencyRequestPublisher(deps) };
+  const now = deps.now ?? (() => new Date());
+  return {
+    publishStatus: statusPublisher(deps),
+    ...agencyRequestPublisher(deps),
+    /** The time, for the workflow, which must not read a clock itself. */
+    async now(): Promise<string> {
+      return now().toISOString();
+    },
+  };
 }
 
 /** The activities an agency worker (task queue `agency-<code>`) runs. */

@@ -32,6 +32,8 @@ export interface Config {
   riskKey: string;
   /** How long a clearance stays open after its final status, to answer duplicates and late messages. */
   closedRetention: string;
+  /** History length after which a clearance continues as new (keeps histories within Temporal's limits). */
+  continueAsNewAfterEvents: number;
   /** Partitions of the topics the pipeline creates (existing topics are left as they are). */
   topicPartitions: number;
 }
@@ -81,6 +83,12 @@ export function loadConfig(env: Env = process.env): Config {
     agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),
     riskKey: env.VENTANILLA_RISK_KEY || 'ventanilla-development-risk-key',
     closedRetention: parseDuration('VENTANILLA_CLOSED_RETENTION', env.VENTANILLA_CLOSED_RETENTION || '24h'),
+    continueAsNewAfterEvents: parseIntInRange(
+      'VENTANILLA_CONTINUE_AS_NEW_EVENTS',
+      env.VENTANILLA_CONTINUE_AS_NEW_EVENTS || '2000',
+      50,
+      40_000,
+    ),
     topicPartitions: parsePositiveInt('VENTANILLA_TOPIC_PARTITIONS', env.VENTANILLA_TOPIC_PARTITIONS || '6'),
   };
 }
@@ -119,9 +127,14 @@ function parseDuration(name: string, value: string): string {
 }
 
 function parsePositiveInt(name: string, value: string): number {
+  return parseIntInRange(name, value, 1, 1000);
+}
+
+function parseIntInRange(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000)
-    throw new ConfigError(`${name}: expected a whole number from 1 to 1000, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
+  }
   return n;
 }
 

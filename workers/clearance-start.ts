@@ -11,7 +11,7 @@ import { contentHash } from './intake-parse.js';
 
 /** Everything a clearance starts from; recorded in its history, so a replay starts from the same. */
 export function clearanceInput(
-  config: Pick<Config, 'agencyTaskQueuePrefix' | 'closedRetention'>,
+  config: Pick<Config, 'agencyTaskQueuePrefix' | 'closedRetention' | 'continueAsNewAfterEvents'>,
   registry: Registry,
   declaration: Declaration,
   receivedAtMs: number,
@@ -24,6 +24,7 @@ export function clearanceInput(
     receivedAt: new Date(receivedAtMs).toISOString(),
     contentHash: contentHash(declaration),
     closedRetention: config.closedRetention,
+    continueAsNewAfterEvents: config.continueAsNewAfterEvents,
   };
 }
 

@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../runtime/config.js';
 import { CliContext, CliError } from './cli/cli-context.js';
+import { DECIDE_HELP, decideCommand } from './cli/decide.command.js';
+import { OPS_HELP, opsCommand } from './cli/ops.command.js';
+import { QUEUE_HELP, queueCommand } from './cli/queue.command.js';
+import { SHOW_HELP, showCommand } from './cli/show.command.js';
 import { STATUS_HELP, statusCommand } from './cli/status.command.js';
 import { SUBMIT_HELP, submitCommand } from './cli/submit.command.js';
 
@@ -9,6 +13,16 @@ const HELP = `Usage: ventanilla <command> [options]
 Traders
   submit <file.json|->                  send a declaration, amendment or withdrawal
   status <declarationId> [--watch]      follow a declaration's clearance
+
+Agency officers
+  queue <AGENCY>                        the agency's pending requests, nearest deadline first
+  show <AGENCY> <declarationId>         the agency's view of one declaration
+  decide <AGENCY> <declarationId> approve|reject|request-info [--reason CODE:message] [--officer ID] [--condition text]
+
+Operators
+  ops failed [--since T] [--agency A]   failed clearances and why
+  ops replay <declarationId> | --all-failed [--since T] [--dry-run] [--yes]
+  ops dlq list | show <ref> | replay <ref>|--all [--dry-run] [--yes]
 
 Every command takes --json for machine-readable output and --help for its own usage.
 Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (see README).`;
@@ -19,9 +33,13 @@ const COMMANDS: Record<
 > = {
   submit: { help: SUBMIT_HELP, run: (ctx, args, flags) => submitCommand(ctx, args, flags) },
   status: { help: STATUS_HELP, run: (ctx, args, flags) => statusCommand(ctx, args, flags) },
+  queue: { help: QUEUE_HELP, run: (ctx, args) => queueCommand(ctx, args) },
+  show: { help: SHOW_HELP, run: (ctx, args) => showCommand(ctx, args) },
+  decide: { help: DECIDE_HELP, run: (ctx, args, flags) => decideCommand(ctx, args, flags) },
+  ops: { help: OPS_HELP, run: (ctx, args, flags) => opsCommand(ctx, args, flags) },
 };
 
-type Flags = ReturnType<typeof parseFlags>['values'];
+export type Flags = ReturnType<typeof parseFlags>['values'];
 
 function parseFlags(argv: string[]) {
   return parseArgs({
@@ -32,6 +50,16 @@ function parseFlags(argv: string[]) {
       help: { type: 'boolean', short: 'h', default: false },
       watch: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      reason: { type: 'string', multiple: true, default: [] },
+      condition: { type: 'string', multiple: true, default: [] },
+      officer: { type: 'string' },
+      'decision-id': { type: 'string' },
+      since: { type: 'string' },
+      agency: { type: 'string' },
+      'all-failed': { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
     },
   });
 }

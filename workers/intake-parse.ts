@@ -15,14 +15,18 @@ export type Parsed =
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const ID = new RegExp(PATTERNS.id);
 
-/** Turns one Kafka record value into a valid trader message, or says exactly why it is not one. */
-export function parseTraderMessage(value: Buffer | null): Parsed {
-  if (!value || value.length === 0)
+export type Decoded =
+  { ok: true; data: unknown } | { ok: false; reason: DeadLetterReason; errors: FieldError[] };
+
+/** Bytes to JSON, or exactly why not: empty, over 1 MiB (left unread), not UTF-8, not JSON. */
+export function decodeJsonRecord(value: Buffer | null): Decoded {
+  if (!value || value.length === 0) {
     return {
       ok: false,
       reason: 'INVALID_JSON',
       errors: [{ path: '(root)', message: 'the message is empty' }],
     };
+  }
   if (value.length > MAX_MESSAGE_BYTES) {
     return {
       ok: false,
@@ -45,9 +49,8 @@ export function parseTraderMessage(value: Buffer | null): Parsed {
       errors: [{ path: '(root)', message: 'the message is not valid UTF-8' }],
     };
   }
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return { ok: true, data: JSON.parse(text) };
   } catch (error) {
     return {
       ok: false,
@@ -55,19 +58,28 @@ export function parseTraderMessage(value: Buffer | null): Parsed {
       errors: [{ path: '(root)', message: `not valid JSON: ${(error as Error).message}` }],
     };
   }
-  const result = checkTraderMessage(data);
+}
+
+/** The declarationId of a rejected input, when it can still be read, so the trader can be told. */
+export function readableDeclarationId(data: unknown): string | undefined {
+  const id =
+    typeof data === 'object' && data !== null ? (data as Record<string, unknown>).declarationId : undefined;
+  return typeof id === 'string' && ID.test(id) ? id : undefined;
+}
+
+/** Turns one Kafka record value into a valid trader message, or says exactly why it is not one. */
+export function parseTraderMessage(value: Buffer | null): Parsed {
+  const decoded = decodeJsonRecord(value);
+  if (!decoded.ok) return decoded;
+  const result = checkTraderMessage(decoded.data);
   if (result.ok) return { ok: true, message: result.value };
-  const record = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-  const declarationId =
-    typeof record.declarationId === 'string' && ID.test(record.declarationId)
-      ? record.declarationId
-      : undefined;
-  const kind = typeof record.kind === 'string' && KINDS.includes(record.kind) ? record.kind : undefined;
+  const kindValue = (decoded.data as { kind?: unknown } | null)?.kind;
+  const kind = typeof kindValue === 'string' && KINDS.includes(kindValue) ? kindValue : undefined;
   return {
     ok: false,
     reason: kind ? 'SCHEMA_VIOLATION' : 'UNKNOWN_KIND',
     errors: result.errors,
-    declarationId,
+    declarationId: readableDeclarationId(decoded.data),
     kind,
   };
 }

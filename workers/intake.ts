@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
@@ -25,6 +24,7 @@ import {
 import { clearanceInput, clearanceStart } from './clearance-start.js';
 import { deadLetterRecord, publishDeadLetter, recordRef, type RecordSource } from './dead-letter.js';
 import { parseTraderMessage, type Parsed } from './intake-parse.js';
+import { KeyedConsumer } from './keyed-consumer.js';
 
 export interface IntakeDeps {
   config: Config;
@@ -36,44 +36,31 @@ export interface IntakeDeps {
 
 /** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
 export type IntakeOutcome =
-  'started' | 'duplicate' | 'conflict' | 'amended' | 'withdrawn' | 'refused' | 'deadlettered' | 'interrupted';
-
-/** Different keys in a batch are independent; this many are handed to Temporal at once. */
-const KEY_CONCURRENCY = 32;
+  'started' | 'duplicate' | 'conflict' | 'amended' | 'withdrawn' | 'refused' | 'deadlettered';
 
 /**
  * Consumes trader messages and hands each one off durably: a declaration starts its clearance
  * workflow, an amendment or withdrawal goes to the running one as an update, anything else is
- * dead-lettered. An offset is resolved only after that hand-off is acknowledged, and in order, so
- * a crash at any point means redelivery, and redelivery is harmless because the workflow ID is the
- * declaration's deduplication key.
+ * dead-lettered. Redelivery is harmless because the workflow ID is the declaration's
+ * deduplication key (see KeyedConsumer for the offset discipline).
  */
 export class Intake {
   private readonly producer: Producer;
-  private readonly consumer: Consumer;
-  private readonly stopping = new AbortController();
+  private readonly consumer: KeyedConsumer;
 
   constructor(private readonly deps: IntakeDeps) {
     this.producer = createProducer(deps.kafka);
-    this.consumer = deps.kafka.consumer({
+    this.consumer = new KeyedConsumer(deps.kafka, {
       groupId: deps.config.intakeGroupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      // A message may be 1 MiB plus framing; let one fetch carry it.
-      maxBytesPerPartition: 2 * 1024 * 1024,
+      topic: deps.config.topics.declarations,
+      logger: deps.logger,
+      handle: (source, steps) => this.handle(source, steps),
     });
   }
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
-    // A new group reads from the beginning, so nothing produced before intake first ran is lost.
-    await this.consumer.subscribe({ topic: this.deps.config.topics.declarations, fromBeginning: true });
-    await this.consumer.run({
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.consumer.start();
     this.deps.logger.info(
       { topic: this.deps.config.topics.declarations, groupId: this.deps.config.intakeGroupId },
       'intake consuming',
@@ -81,79 +68,8 @@ export class Intake {
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.producer.disconnect();
-  }
-
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    const messages = batch.messages;
-    const done = new Set<string>();
-    let next = 0;
-    // Offsets are resolved strictly in order: a later record finishing first waits for the earlier ones.
-    const advance = () => {
-      while (next < messages.length && done.has(messages[next]!.offset))
-        resolveOffset(messages[next++]!.offset);
-    };
-    const byKey = new Map<string, KafkaMessage[]>();
-    for (const message of messages) {
-      const key = message.key?.toString() ?? `offset:${message.offset}`;
-      byKey.set(key, [...(byKey.get(key) ?? []), message]);
-    }
-    const live = () => isRunning() && !isStale() && !this.stopping.signal.aborted;
-    const groups = [...byKey.values()];
-    const lanes = Array.from({ length: Math.min(KEY_CONCURRENCY, groups.length) }, async () => {
-      for (let group = groups.shift(); group; group = groups.shift()) {
-        // One key's records stay in order: an amendment never overtakes its declaration.
-        for (const message of group) {
-          const outcome = await this.handleWithRetry(
-            { topic: batch.topic, partition: batch.partition, message },
-            heartbeat,
-            live,
-          );
-          if (outcome === 'interrupted') return;
-          done.add(message.offset);
-          advance();
-        }
-      }
-    });
-    await Promise.all(lanes);
-    await commitOffsetsIfNecessary();
-    await heartbeat();
-  }
-
-  /**
-   * Anything that fails here and is not an answer about the input itself (Temporal or Kafka down,
-   * a timeout) would fail for every record alike, so the record is never dropped or dead-lettered
-   * for it: back off, keep heartbeating so the group keeps this member, and try again.
-   */
-  private async handleWithRetry(
-    source: RecordSource,
-    heartbeat: () => Promise<void>,
-    live: () => boolean,
-  ): Promise<IntakeOutcome> {
-    const steps = new Set<string>();
-    let delay = 250;
-    for (let attempt = 1; ; attempt++) {
-      if (!live()) return 'interrupted';
-      try {
-        return await this.handle(source, steps);
-      } catch (error) {
-        this.deps.logger.warn(
-          {
-            err: error,
-            ref: recordRef({ ...source, offset: source.message.offset }),
-            attempt,
-            retryInMs: delay,
-          },
-          'hand-off failed; retrying (the record is kept)',
-        );
-        await heartbeat().catch(() => undefined);
-        await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-        delay = Math.min(delay * 2, 5_000);
-      }
-    }
   }
 
   /** `steps` remembers what already succeeded, so a retry does not dead-letter or notify twice. */

@@ -18,6 +18,7 @@ stack too if this command started it (--keep-stack leaves it running).`;
 const PROCESSES = [
   { name: 'temporal-worker', script: 'workers/temporal.worker.ts' },
   { name: 'intake', script: 'workers/intake.worker.ts' },
+  { name: 'decision-bridge', script: 'workers/decision-bridge.worker.ts' },
 ];
 
 async function main(): Promise<void> {

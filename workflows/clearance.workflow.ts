@@ -3,6 +3,7 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
+  continueAsNew,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -34,6 +35,7 @@ import {
 } from './clearance-state.js';
 import { durationMs } from './duration.js';
 import {
+  agencyViewQuery,
   amendUpdate,
   decideUpdate,
   duplicateSignal,
@@ -47,7 +49,13 @@ import {
   type UpdateAck,
 } from './messages.js';
 import { route } from './routing.js';
-import { DeclarationStatus, NextDeadline, PendingAgencies, QueuedAgencies } from './search-attributes.js';
+import {
+  DeclarationStatus,
+  FailedAgency,
+  NextDeadline,
+  PendingAgencies,
+  QueuedAgencies,
+} from './search-attributes.js';
 
 /**
  * Publishing to Kafka runs as local activities in the workflow's own worker: no extra task-queue
@@ -63,6 +71,9 @@ const kafka = proxyLocalActivities<ClearanceActivities>({
  * An automatic review that still fails after these attempts fails the clearance (FAILED): the
  * cause is in the adapter or the agency's system, an operator must fix it and replay.
  */
+const AUDIT_CARRIED = 1000;
+const IDS_CARRIED = 5000;
+
 const REVIEW_RETRY = {
   initialInterval: '1s',
   backoffCoefficient: 2,
@@ -99,12 +110,16 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   const audit: AuditEntry[] = input.carried?.audit ?? [
     { at: input.receivedAt, type: 'received', by: 'trader', detail: 'declaration received' },
   ];
+  const auditDropped = input.carried?.auditDropped ?? 0;
+  const run = input.run ?? 1;
   const appliedIds = new Set(input.carried?.appliedIds ?? []);
   const deadlines: Record<string, string> = { ...input.carried?.deadlines };
   const scopes = new Map<string, CancellationScope>();
+  /** Agencies whose automatic review (activity or inspection timer) is in flight: not carried by continue-as-new. */
+  const autoInFlight = new Set<string>();
   let notices: StatusReason[] = [];
   let withdrawNotices: WithdrawalNotice[] = [];
-  let lastAmendmentId: string | undefined;
+  let lastAmendmentId: string | undefined = input.carried?.lastAmendmentId;
   let failure: { agency: string; message: string } | undefined;
   let dirty = true;
   let lastSearch = '';
@@ -149,7 +164,8 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     });
   }
 
-  function startReview(agency: string): void {
+  /** `resumeDeadline`: a queue review carried over by continue-as-new, whose request was already sent. */
+  function startReview(agency: string, resumeDeadline?: string): void {
     scopes.get(agency)?.cancel();
     const review = state.reviews.find((r) => r.agency === agency)!;
     const policy = policies[agency]!;
@@ -161,6 +177,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       policy.mode === 'auto'
         ? async () => {
             const { inspection } = registry;
+            autoInFlight.add(agency);
             const result: ReviewResult = await reviewer(agency).reviewDeclaration({
               request: draft,
               adapter: policy.adapter,
@@ -179,13 +196,23 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
               dirty = true;
               await sleep(durationMs(result.inspection.delay));
             }
+            autoInFlight.delete(agency);
             decide(agency, round, { agency, by: 'auto', ...result });
           }
         : async () => {
-            const stamped = await kafka.publishReviewRequest(draft, policy.deadline);
-            deadlines[agency] = stamped.deadline;
-            dirty = true;
-            await sleep(durationMs(policy.deadline));
+            let deadline = resumeDeadline;
+            let waitMs: number;
+            if (deadline) {
+              // Time comes from an activity, never the workflow's host, so replays see the same.
+              waitMs = Date.parse(deadline) - Date.parse(await kafka.now());
+            } else {
+              deadline = (await kafka.publishReviewRequest(draft, policy.deadline)).deadline;
+              waitMs = durationMs(policy.deadline);
+              deadlines[agency] = deadline;
+              dirty = true;
+            }
+            const stamped = { deadline };
+            await sleep(Math.max(1, waitMs));
             const current = state.reviews.find((r) => r.agency === agency);
             if (current?.round !== round) return;
             apply(applyDeadline(state, agency, round, policy.deadlinePolicy, stamped.deadline));
@@ -198,6 +225,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
             });
           };
     scope.run(work).catch((error: unknown) => {
+      autoInFlight.delete(agency);
       if (isCancellation(error)) return;
       failure = { agency, message: failureMessage(error) };
       state = { ...state, failed: true };
@@ -214,21 +242,48 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     return { accepted: true, status: overallStatus(state), ...extra };
   }
 
-  setHandler(statusQuery, (): ClearanceSnapshot => ({
-    workflowId: workflowInfo().workflowId,
-    status: overallStatus(state),
-    sequence,
-    event: lastEvent ?? statusEvent(state, sequence, []),
-    declaration: state.declaration,
-    reviews: state.reviews.map((r) => ({
-      ...r,
-      mode: policies[r.agency]?.mode ?? 'auto',
-      deadlinePolicy: policies[r.agency]?.deadlinePolicy ?? 'ESCALATE',
-      ...(deadlines[r.agency] ? { deadline: deadlines[r.agency] } : {}),
-    })),
-    audit,
-    receivedAt: input.receivedAt,
-  }));
+  function snapshot(): ClearanceSnapshot {
+    return {
+      workflowId: workflowInfo().workflowId,
+      status: overallStatus(state),
+      sequence,
+      event: lastEvent ?? statusEvent(state, sequence, []),
+      declaration: state.declaration,
+      reviews: state.reviews.map((r) => ({
+        ...r,
+        mode: policies[r.agency]?.mode ?? 'auto',
+        deadlinePolicy: policies[r.agency]?.deadlinePolicy ?? 'ESCALATE',
+        ...(deadlines[r.agency] ? { deadline: deadlines[r.agency] } : {}),
+      })),
+      audit,
+      auditDropped,
+      receivedAt: input.receivedAt,
+      run,
+    };
+  }
+
+  setHandler(statusQuery, snapshot);
+
+  setHandler(agencyViewQuery, (agency: string) => {
+    const review = state.reviews.find((r) => r.agency === agency);
+    const policy = policies[agency];
+    const answer = { declarationId, status: overallStatus(state) };
+    if (!review || !policy) return answer;
+    const view = agencyView(state.declaration, review, {
+      round: review.round,
+      deadlinePolicy: policy.deadlinePolicy,
+    });
+    return {
+      ...answer,
+      review: {
+        ...view,
+        state: review.state,
+        mode: policy.mode,
+        receivedAt: input.receivedAt,
+        ...(deadlines[agency] ? { deadline: deadlines[agency] } : {}),
+      },
+    };
+  });
 
   setHandler(
     decideUpdate,
@@ -358,6 +413,46 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     dirty = true;
   });
 
+  /** After continue-as-new: open queue reviews wait on for the rest of their deadline. */
+  function resumeReviews(): void {
+    for (const review of state.reviews) {
+      if (review.state !== 'PENDING') continue;
+      const deadline = deadlines[review.agency];
+      if (policies[review.agency]?.mode === 'queue' && deadline) startReview(review.agency, deadline);
+      else startReview(review.agency);
+    }
+  }
+
+  /**
+   * A long history (many amendments, decisions, duplicates) is cut by continue-as-new at a quiet
+   * moment: no automatic review in flight, so nothing is lost between the runs. Queue reviews'
+   * deadlines are carried as absolute times and their timers resume in the next run.
+   */
+  function shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    const limit = input.continueAsNewAfterEvents ?? 2000;
+    return (info.continueAsNewSuggested || info.historyLength > limit) && autoInFlight.size === 0 && !dirty;
+  }
+
+  function nextRunInput(): ClearanceInput {
+    // The carried state is bounded: the audit keeps its newest entries, idempotency its newest ids.
+    const keptAudit = audit.slice(-AUDIT_CARRIED);
+    return {
+      ...input,
+      run: run + 1,
+      carried: {
+        state,
+        sequence,
+        audit: keptAudit,
+        auditDropped: auditDropped + (audit.length - keptAudit.length),
+        appliedIds: [...appliedIds].slice(-IDS_CARRIED),
+        deadlines,
+        lastEvent: lastEvent!,
+        ...(lastAmendmentId ? { lastAmendmentId } : {}),
+      },
+    };
+  }
+
   async function flush(): Promise<void> {
     dirty = false;
     const drafts: ReturnType<typeof statusEvent>[] = [];
@@ -390,7 +485,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       .map((agency) => deadlines[agency])
       .filter((d): d is string => Boolean(d))
       .sort()[0];
-    const search = JSON.stringify([overallStatus(state), pending, queued, next]);
+    const search = JSON.stringify([overallStatus(state), pending, queued, next, failure?.agency]);
     if (search === lastSearch) return; // every upsert is a history event; skip the ones that change nothing
     lastSearch = search;
     upsertSearchAttributes([
@@ -398,14 +493,20 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       { key: PendingAgencies, value: pending },
       { key: QueuedAgencies, value: queued },
       { key: NextDeadline, value: next ? new Date(next) : null },
+      ...(failure ? [{ key: FailedAgency, value: failure.agency }] : []),
     ]);
   }
 
   if (startEffects) for (const agency of startEffects.startReviews) startReview(agency);
+  if (input.carried) resumeReviews();
 
   while (!isFinal(state)) {
     await condition(() => dirty);
     await flush();
+    if (shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      if (!dirty) return continueAsNew<typeof clearanceWorkflow>(nextRunInput());
+    }
   }
   for (const scope of scopes.values()) scope.cancel();
   if (failure) {
@@ -434,20 +535,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     if (dirty) await flush();
   }
   await condition(allHandlersFinished);
-  return {
-    workflowId: workflowInfo().workflowId,
-    status: overallStatus(state),
-    sequence,
-    event: lastEvent!,
-    declaration: state.declaration,
-    reviews: state.reviews.map((r) => ({
-      ...r,
-      mode: policies[r.agency]!.mode,
-      deadlinePolicy: policies[r.agency]!.deadlinePolicy,
-    })),
-    audit,
-    receivedAt: input.receivedAt,
-  };
+  return snapshot();
 }
 
 function sameEvent(a: ReturnType<typeof statusEvent>, b: ReturnType<typeof statusEvent>): boolean {

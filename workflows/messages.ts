@@ -9,6 +9,7 @@ import type {
   StatusEvent,
   Withdrawal,
 } from '../schemas/types.js';
+import type { ReviewDraft } from './agency-view.js';
 import type { ClearanceState } from './clearance-state.js';
 
 // The clearance workflow's public surface. Clients (intake, decision bridge, CLI) and tests import
@@ -28,8 +29,12 @@ export interface ClearanceInput {
   receivedAt: string;
   /** SHA-256 of the declaration as submitted; a resubmission with another hash is a conflict. */
   contentHash: string;
+  /** Runs before this one (continue-as-new). */
+  run?: number;
   /** How long the workflow stays open after a final status, answering duplicates and late messages. */
   closedRetention: string;
+  /** History length after which the workflow continues as new at its next quiet moment. */
+  continueAsNewAfterEvents?: number;
   /** State carried over by continue-as-new. */
   carried?: CarriedState;
 }
@@ -61,9 +66,12 @@ export interface CarriedState {
   state: ClearanceState;
   sequence: number;
   audit: AuditEntry[];
+  /** How many of the oldest audit entries were dropped to keep the carried state bounded. */
+  auditDropped: number;
   appliedIds: string[];
   deadlines: Record<string, string>;
   lastEvent: Omit<StatusEvent, 'at'>;
+  lastAmendmentId?: string;
 }
 
 export interface ClearanceSnapshot {
@@ -76,7 +84,17 @@ export interface ClearanceSnapshot {
     ClearanceState['reviews'][number] & { mode: 'auto' | 'queue'; deadline?: string; deadlinePolicy: string }
   >;
   audit: AuditEntry[];
+  auditDropped: number;
   receivedAt: string;
+  /** Runs of this clearance so far (continue-as-new keeps long histories within Temporal's limits). */
+  run: number;
+}
+
+export interface AgencyViewAnswer {
+  declarationId: string;
+  status: OverallStatus;
+  /** Undefined when the agency is not required for this declaration. */
+  review?: ReviewDraft & { state: string; deadline?: string; receivedAt: string; mode: 'auto' | 'queue' };
 }
 
 export interface UpdateAck {
@@ -116,6 +134,8 @@ export interface RejectedInputNotice {
 }
 
 export const statusQuery = defineQuery<ClearanceSnapshot>('status');
+/** One agency's view only (its items and documents), for that agency's officers. */
+export const agencyViewQuery = defineQuery<AgencyViewAnswer, [string]>('agencyView');
 export const amendUpdate = defineUpdate<UpdateAck, [AmendmentCommand]>('amend');
 export const withdrawUpdate = defineUpdate<UpdateAck, [WithdrawalCommand]>('withdraw');
 export const decideUpdate = defineUpdate<UpdateAck, [DecisionCommand]>('decide');

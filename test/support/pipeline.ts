@@ -8,6 +8,7 @@ import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
 import { connectTemporal } from '../../runtime/temporal.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
+import { DecisionBridge } from '../../workers/decision-bridge.js';
 import { Intake } from '../../workers/intake.js';
 import { startTemporalWorkers, WORKFLOWS_PATH, type RunningWorkers } from '../../workers/temporal-workers.js';
 import { collectTopic, isolatedEnv, waitFor, type Collected } from './helpers.js';
@@ -26,11 +27,14 @@ export interface PipelineOptions {
   extraAdapters?: Record<string, AgencyAdapter>;
   /** Start the Kafka intake too (default true). */
   intake?: boolean;
+  /** Start the decision bridge (trade.agency.decisions) too (default false). */
+  bridge?: boolean;
 }
 
 /** A whole pipeline for one test: its own topics, task queues and groups on the shared stack. */
 export class TestPipeline {
   readonly statuses: Collected[];
+  private bridge: DecisionBridge | undefined;
   private constructor(
     readonly env: Record<string, string>,
     readonly config: Config,
@@ -88,6 +92,10 @@ export class TestPipeline {
       undefined,
     );
     if (options.intake ?? true) await pipeline.startIntake();
+    if (options.bridge) {
+      pipeline.bridge = new DecisionBridge({ config, logger, kafka, client });
+      await pipeline.bridge.start();
+    }
     return pipeline;
   }
 
@@ -113,6 +121,16 @@ export class TestPipeline {
       messages: messages.map((m) => ({
         key: (m as { declarationId?: string }).declarationId ?? null,
         value: JSON.stringify(m),
+      })),
+    });
+  }
+
+  async sendDecisions(...decisions: object[]): Promise<void> {
+    await this.producer.send({
+      topic: this.config.topics.decisions,
+      messages: decisions.map((d) => ({
+        key: (d as { declarationId?: string }).declarationId ?? null,
+        value: JSON.stringify(d),
       })),
     });
   }
@@ -150,6 +168,7 @@ export class TestPipeline {
 
   async stop(): Promise<void> {
     await this.stopIntake();
+    await this.bridge?.stop();
     await this.collector.consumer.disconnect();
     await this.producer.disconnect();
     await this.workers.shutdown();

@@ -1,0 +1,116 @@
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Config } from '../runtime/config.js';
+import { createProducer } from '../runtime/kafka.js';
+import type { Logger } from '../runtime/logger.js';
+import type { DeadLetterReason, FieldError } from '../schemas/types.js';
+import { check, validateAgencyDecision } from '../schemas/validators.js';
+import { declarationWorkflowId } from '../workflows/messages.js';
+import { deadLetterRecord, publishDeadLetter, type RecordSource } from './dead-letter.js';
+import { submitDecision } from './decision-submit.js';
+import { decodeJsonRecord, readableDeclarationId } from './intake-parse.js';
+import { KeyedConsumer } from './keyed-consumer.js';
+
+export interface DecisionBridgeDeps {
+  config: Config;
+  logger: Logger;
+  kafka: Kafka;
+  client: Client;
+}
+
+/**
+ * For agencies whose back-office systems decide: consumes `trade.agency.decisions` and applies
+ * each decision through the same update officers use. A decision that cannot apply (malformed,
+ * for an agency that is not pending, for a closed or unknown declaration) is dead-lettered with
+ * its reason, never dropped.
+ */
+export class DecisionBridge {
+  private readonly producer: Producer;
+  private readonly consumer: KeyedConsumer;
+
+  constructor(private readonly deps: DecisionBridgeDeps) {
+    this.producer = createProducer(deps.kafka);
+    this.consumer = new KeyedConsumer(deps.kafka, {
+      groupId: deps.config.decisionsGroupId,
+      topic: deps.config.topics.decisions,
+      logger: deps.logger,
+      handle: (source, steps) => this.handle(source, steps),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.start();
+    this.deps.logger.info({ topic: this.deps.config.topics.decisions }, 'decision bridge consuming');
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    await this.producer.disconnect();
+  }
+
+  private async handle(source: RecordSource, steps: Set<string>): Promise<string> {
+    const decoded = decodeJsonRecord(source.message.value);
+    if (!decoded.ok) return this.deadLetter(source, 'INVALID_DECISION', decoded.errors, undefined, steps);
+    const checked = check(validateAgencyDecision, decoded.data);
+    if (!checked.ok) {
+      return this.deadLetter(
+        source,
+        'INVALID_DECISION',
+        checked.errors,
+        readableDeclarationId(decoded.data),
+        steps,
+      );
+    }
+    const decision = checked.value;
+    const log = this.deps.logger.child({
+      declarationId: decision.declarationId,
+      workflowId: declarationWorkflowId(decision.declarationId),
+      agency: decision.agency,
+    });
+    try {
+      const ack = await submitDecision(this.deps.client, decision);
+      log.info(
+        { decisionId: decision.decisionId, outcome: decision.outcome, duplicate: ack.duplicate ?? false },
+        'decision applied',
+      );
+      return ack.duplicate ? 'duplicate' : 'applied';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        const errors = [{ path: 'declarationId', message: `no open declaration ${decision.declarationId}` }];
+        return this.deadLetter(source, 'NO_OPEN_DECLARATION', errors, decision.declarationId, steps);
+      }
+      if (error instanceof WorkflowUpdateFailedError) {
+        const message = (error.cause as Error | undefined)?.message ?? error.message;
+        log.warn({ decisionId: decision.decisionId, refusal: message }, 'decision refused by the clearance');
+        return this.deadLetter(
+          source,
+          'REJECTED_BY_WORKFLOW',
+          [{ path: '(root)', message }],
+          decision.declarationId,
+          steps,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async deadLetter(
+    source: RecordSource,
+    reason: DeadLetterReason,
+    errors: FieldError[],
+    declarationId: string | undefined,
+    steps: Set<string>,
+  ): Promise<string> {
+    if (!steps.has('deadlettered')) {
+      const record = deadLetterRecord(source, reason, errors, {
+        declarationId,
+        at: new Date().toISOString(),
+      });
+      await publishDeadLetter(this.producer, this.deps.config.topics.deadletter, record);
+      steps.add('deadlettered');
+    }
+    return 'deadlettered';
+  }
+}
