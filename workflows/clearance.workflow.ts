@@ -115,8 +115,8 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   const appliedIds = new Set(input.carried?.appliedIds ?? []);
   const deadlines: Record<string, string> = { ...input.carried?.deadlines };
   const scopes = new Map<string, CancellationScope>();
-  /** Agencies whose automatic review (activity or inspection timer) is in flight: not carried by continue-as-new. */
-  const autoInFlight = new Set<string>();
+  /** Agencies with an activity or inspection timer in flight, which continue-as-new cannot carry. */
+  const inFlight = new Set<string>();
   let notices: StatusReason[] = [];
   let withdrawNotices: WithdrawalNotice[] = [];
   let lastAmendmentId: string | undefined = input.carried?.lastAmendmentId;
@@ -177,7 +177,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       policy.mode === 'auto'
         ? async () => {
             const { inspection } = registry;
-            autoInFlight.add(agency);
+            inFlight.add(agency);
             const result: ReviewResult = await reviewer(agency).reviewDeclaration({
               request: draft,
               adapter: policy.adapter,
@@ -196,7 +196,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
               dirty = true;
               await sleep(durationMs(result.inspection.delay));
             }
-            autoInFlight.delete(agency);
+            inFlight.delete(agency);
             decide(agency, round, { agency, by: 'auto', ...result });
           }
         : async () => {
@@ -206,7 +206,9 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
               // Time comes from an activity, never the workflow's host, so replays see the same.
               waitMs = Date.parse(deadline) - Date.parse(await kafka.now());
             } else {
+              inFlight.add(agency);
               deadline = (await kafka.publishReviewRequest(draft, policy.deadline)).deadline;
+              inFlight.delete(agency);
               waitMs = durationMs(policy.deadline);
               deadlines[agency] = deadline;
               dirty = true;
@@ -225,7 +227,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
             });
           };
     scope.run(work).catch((error: unknown) => {
-      autoInFlight.delete(agency);
+      inFlight.delete(agency);
       if (isCancellation(error)) return;
       failure = { agency, message: failureMessage(error) };
       state = { ...state, failed: true };
@@ -431,7 +433,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
     const limit = input.continueAsNewAfterEvents ?? 2000;
-    return (info.continueAsNewSuggested || info.historyLength > limit) && autoInFlight.size === 0 && !dirty;
+    return (info.continueAsNewSuggested || info.historyLength > limit) && inFlight.size === 0 && !dirty;
   }
 
   function nextRunInput(): ClearanceInput {

@@ -8,7 +8,9 @@ import type { AgencyRequest, Declaration, Item, Registry } from '../../schemas/t
 import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
 import {
   amendUpdate,
+  decideUpdate,
   declarationWorkflowId,
+  statusQuery,
   withdrawUpdate,
   type ClearanceSnapshot,
 } from '../../workflows/messages.js';
@@ -215,6 +217,68 @@ describe('a fifth agency', () => {
       expect(calls).toEqual([declaration.declarationId]);
     } finally {
       await five.stop();
+    }
+  });
+});
+
+describe('a long-lived clearance', () => {
+  it('continues as new under many amendments, keeping its audit trail, sequence and pending review', async () => {
+    const long = await TestPipeline.start({
+      workflowBundle: bundle,
+      intake: false,
+      env: { VENTANILLA_CLOSED_RETENTION: '0s', VENTANILLA_AGENCY_MODES: 'HEALTH=queue', VENTANILLA_CONTINUE_AS_NEW_EVENTS: '50' },
+    });
+    try {
+      const declaration = sampleDeclaration({
+        items: [item(1, '30049099')],
+        documents: [
+          { type: 'INVOICE', reference: 'INV-L' },
+          { type: 'SANITARY_PERMIT', reference: 'SAN-0' },
+        ],
+      });
+      await start(long, declaration);
+      const handle = long.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
+      const amendments = 30;
+      for (let n = 1; n <= amendments; n++) {
+        // Each amendment changes HEALTH's view, so HEALTH gets a new round (and a new request).
+        const amendment = {
+          kind: 'amendment' as const,
+          declarationId: declaration.declarationId,
+          amendmentId: `${declaration.declarationId}-A${n}`,
+          documents: [declaration.documents[0]!, { type: 'SANITARY_PERMIT' as const, reference: `SAN-${n}` }],
+        };
+        await handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] });
+      }
+      const before = await waitFor('HEALTH at the last round', async () => {
+        const s = await handle.query(statusQuery);
+        return s.reviews.find((r) => r.agency === 'HEALTH')?.round === amendments + 1 ? s : undefined;
+      });
+      expect(before.run).toBeGreaterThan(1);
+      expect(before.audit.filter((a) => a.type === 'amendment')).toHaveLength(amendments);
+
+      await handle.executeUpdate(decideUpdate, {
+        args: [
+          {
+            decision: {
+              decisionId: uniqueId('DCS'),
+              declarationId: declaration.declarationId,
+              agency: 'HEALTH',
+              officer: 'ana',
+              at: new Date().toISOString(),
+              outcome: 'APPROVED',
+              reasons: [],
+            },
+          },
+        ],
+      });
+      const final = await long.waitForStatus(declaration.declarationId, 'CLEARED');
+      const events = long.eventsFor(declaration.declarationId);
+      expect(events.map((e) => e.sequence)).toEqual([...new Set(events.map((e) => e.sequence))].sort((a, b) => a - b));
+      expect(final.amendmentId).toBe(`${declaration.declarationId}-A${amendments}`);
+      const history = await handle.fetchHistory();
+      expect(history.events!.length).toBeLessThan(200);
+    } finally {
+      await long.stop();
     }
   });
 });
