@@ -7,6 +7,9 @@ export interface RecordSource {
   message: KafkaMessage;
 }
 
+/** Header an operator's replay adds to a re-fed dead letter: the `ref` of the original record. */
+export const REPLAY_HEADER = 'ventanilla-replay-of';
+
 /** `<topic>:<partition>:<offset>`: names one input for good, and is how operators refer to it. */
 export function recordRef(source: { topic: string; partition: number; offset: string }): string {
   return `${source.topic}:${source.partition}:${source.offset}`;

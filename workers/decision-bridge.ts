@@ -1,13 +1,11 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
-import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
-import type { DeadLetterReason, FieldError } from '../schemas/types.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
 import { declarationWorkflowId } from '../workflows/messages.js';
-import { deadLetterRecord, publishDeadLetter, type RecordSource } from './dead-letter.js';
+import type { RecordSource } from './dead-letter.js';
 import { submitDecision } from './decision-submit.js';
 import { decodeJsonRecord, readableDeclarationId } from './intake-parse.js';
 import { KeyedConsumer } from './keyed-consumer.js';
@@ -26,36 +24,34 @@ export interface DecisionBridgeDeps {
  * its reason, never dropped.
  */
 export class DecisionBridge {
-  private readonly producer: Producer;
   private readonly consumer: KeyedConsumer;
 
   constructor(private readonly deps: DecisionBridgeDeps) {
-    this.producer = createProducer(deps.kafka);
     this.consumer = new KeyedConsumer(deps.kafka, {
       groupId: deps.config.decisionsGroupId,
       topic: deps.config.topics.decisions,
+      deadLetterTopic: deps.config.topics.deadletter,
       logger: deps.logger,
       handle: (source, steps) => this.handle(source, steps),
     });
   }
 
   async start(): Promise<void> {
-    await this.producer.connect();
     await this.consumer.start();
     this.deps.logger.info({ topic: this.deps.config.topics.decisions }, 'decision bridge consuming');
   }
 
   async stop(): Promise<void> {
     await this.consumer.stop();
-    await this.producer.disconnect();
   }
 
   private async handle(source: RecordSource, steps: Set<string>): Promise<string> {
     const decoded = decodeJsonRecord(source.message.value);
-    if (!decoded.ok) return this.deadLetter(source, 'INVALID_DECISION', decoded.errors, undefined, steps);
+    if (!decoded.ok)
+      return this.consumer.deadLetter(source, 'INVALID_DECISION', decoded.errors, undefined, steps);
     const checked = check(validateAgencyDecision, decoded.data);
     if (!checked.ok) {
-      return this.deadLetter(
+      return this.consumer.deadLetter(
         source,
         'INVALID_DECISION',
         checked.errors,
@@ -79,12 +75,12 @@ export class DecisionBridge {
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
         const errors = [{ path: 'declarationId', message: `no open declaration ${decision.declarationId}` }];
-        return this.deadLetter(source, 'NO_OPEN_DECLARATION', errors, decision.declarationId, steps);
+        return this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, decision.declarationId, steps);
       }
       if (error instanceof WorkflowUpdateFailedError) {
         const message = (error.cause as Error | undefined)?.message ?? error.message;
         log.warn({ decisionId: decision.decisionId, refusal: message }, 'decision refused by the clearance');
-        return this.deadLetter(
+        return this.consumer.deadLetter(
           source,
           'REJECTED_BY_WORKFLOW',
           [{ path: '(root)', message }],
@@ -94,23 +90,5 @@ export class DecisionBridge {
       }
       throw error;
     }
-  }
-
-  private async deadLetter(
-    source: RecordSource,
-    reason: DeadLetterReason,
-    errors: FieldError[],
-    declarationId: string | undefined,
-    steps: Set<string>,
-  ): Promise<string> {
-    if (!steps.has('deadlettered')) {
-      const record = deadLetterRecord(source, reason, errors, {
-        declarationId,
-        at: new Date().toISOString(),
-      });
-      await publishDeadLetter(this.producer, this.deps.config.topics.deadletter, record);
-      steps.add('deadlettered');
-    }
-    return 'deadlettered';
   }
 }

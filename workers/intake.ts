@@ -1,19 +1,10 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
-import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import { errorLines } from '../schemas/format-errors.js';
-import type {
-  Amendment,
-  DeadLetterReason,
-  Declaration,
-  FieldError,
-  Registry,
-  StatusEvent,
-  Withdrawal,
-} from '../schemas/types.js';
+import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
 import {
   amendUpdate,
   declarationWorkflowId,
@@ -22,7 +13,7 @@ import {
   withdrawUpdate,
 } from '../workflows/messages.js';
 import { clearanceInput, clearanceStart } from './clearance-start.js';
-import { deadLetterRecord, publishDeadLetter, recordRef, type RecordSource } from './dead-letter.js';
+import { recordRef, type RecordSource } from './dead-letter.js';
 import { parseTraderMessage, type Parsed } from './intake-parse.js';
 import { KeyedConsumer } from './keyed-consumer.js';
 
@@ -45,21 +36,19 @@ export type IntakeOutcome =
  * deduplication key (see KeyedConsumer for the offset discipline).
  */
 export class Intake {
-  private readonly producer: Producer;
   private readonly consumer: KeyedConsumer;
 
   constructor(private readonly deps: IntakeDeps) {
-    this.producer = createProducer(deps.kafka);
     this.consumer = new KeyedConsumer(deps.kafka, {
       groupId: deps.config.intakeGroupId,
       topic: deps.config.topics.declarations,
+      deadLetterTopic: deps.config.topics.deadletter,
       logger: deps.logger,
       handle: (source, steps) => this.handle(source, steps),
     });
   }
 
   async start(): Promise<void> {
-    await this.producer.connect();
     await this.consumer.start();
     this.deps.logger.info(
       { topic: this.deps.config.topics.declarations, groupId: this.deps.config.intakeGroupId },
@@ -69,7 +58,6 @@ export class Intake {
 
   async stop(): Promise<void> {
     await this.consumer.stop();
-    await this.producer.disconnect();
   }
 
   /** `steps` remembers what already succeeded, so a retry does not dead-letter or notify twice. */
@@ -125,7 +113,7 @@ export class Intake {
         message: `a clearance for ${declaration.declarationId} already exists with different content; it was not merged`,
       },
     ];
-    await this.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
+    await this.consumer.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
     await this.tellTraderDirectly(
       source,
       declaration.declarationId,
@@ -168,7 +156,7 @@ export class Intake {
             message: `no open declaration ${message.declarationId} to apply this ${message.kind} to`,
           },
         ];
-        await this.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
+        await this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
         await this.tellTraderDirectly(
           source,
           message.declarationId,
@@ -183,7 +171,7 @@ export class Intake {
         const errors = [
           { path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message },
         ];
-        await this.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
+        await this.consumer.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
         return 'deadlettered';
       }
       throw error;
@@ -195,7 +183,7 @@ export class Intake {
     parsed: Extract<Parsed, { ok: false }>,
     steps: Set<string>,
   ): Promise<IntakeOutcome> {
-    await this.deadLetter(source, parsed.reason, parsed.errors, parsed.declarationId, steps);
+    await this.consumer.deadLetter(source, parsed.reason, parsed.errors, parsed.declarationId, steps);
     if (parsed.declarationId) await this.tellTrader(source, parsed, parsed.declarationId, steps);
     this.deps.logger.warn(
       { declarationId: parsed.declarationId, reason: parsed.reason, errors: parsed.errors.length },
@@ -251,30 +239,12 @@ export class Intake {
       agencies: {},
       reasons: lines.slice(0, 100).map((message) => ({ code, message: message.slice(0, 2000) })),
     };
-    await this.producer.send({
+    await this.consumer.producer.send({
       topic: this.deps.config.topics.status,
       acks: -1,
       messages: [{ key: declarationId, value: JSON.stringify(event) }],
     });
     steps.add('told');
-  }
-
-  private async deadLetter(
-    source: RecordSource,
-    reason: DeadLetterReason,
-    errors: FieldError[],
-    declarationId: string | undefined,
-    steps: Set<string>,
-  ): Promise<void> {
-    if (steps.has('deadlettered')) return;
-    const replayOf = source.message.headers?.['ventanilla-replay-of']?.toString();
-    const record = deadLetterRecord(source, reason, errors, {
-      declarationId,
-      replayOf,
-      at: new Date().toISOString(),
-    });
-    await publishDeadLetter(this.producer, this.deps.config.topics.deadletter, record);
-    steps.add('deadlettered');
   }
 }
 

@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { createProducer } from '../runtime/kafka.js';
 import type { Logger } from '../runtime/logger.js';
-import { recordRef, type RecordSource } from './dead-letter.js';
+import type { DeadLetterReason, FieldError } from '../schemas/types.js';
+import {
+  deadLetterRecord,
+  publishDeadLetter,
+  recordRef,
+  REPLAY_HEADER,
+  type RecordSource,
+} from './dead-letter.js';
 
 /** Handles one record; `steps` survives retries of the same record, so no step runs twice. */
 export type RecordHandler = (source: RecordSource, steps: Set<string>) => Promise<string>;
@@ -16,13 +24,22 @@ const KEY_CONCURRENCY = 32;
  * different keys run concurrently.
  */
 export class KeyedConsumer {
+  /** For the handlers' own writes (dead letters, status events); connected while consuming. */
+  readonly producer: Producer;
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
 
   constructor(
     kafka: Kafka,
-    private readonly options: { groupId: string; topic: string; logger: Logger; handle: RecordHandler },
+    private readonly options: {
+      groupId: string;
+      topic: string;
+      deadLetterTopic: string;
+      logger: Logger;
+      handle: RecordHandler;
+    },
   ) {
+    this.producer = createProducer(kafka);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 30_000,
@@ -33,6 +50,7 @@ export class KeyedConsumer {
   }
 
   async start(): Promise<void> {
+    await this.producer.connect();
     await this.consumer.connect();
     // A new group reads from the beginning, so nothing produced before the first start is lost.
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
@@ -46,6 +64,31 @@ export class KeyedConsumer {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  /**
+   * Writes the record to the dead-letter topic, once per record however often its handling is
+   * retried. A record that was itself replayed from the dead-letter topic names its origin.
+   */
+  async deadLetter(
+    source: RecordSource,
+    reason: DeadLetterReason,
+    errors: FieldError[],
+    declarationId: string | undefined,
+    steps: Set<string>,
+  ): Promise<'deadlettered'> {
+    if (!steps.has('deadlettered')) {
+      const replayOf = source.message.headers?.[REPLAY_HEADER]?.toString();
+      const record = deadLetterRecord(source, reason, errors, {
+        declarationId,
+        replayOf,
+        at: new Date().toISOString(),
+      });
+      await publishDeadLetter(this.producer, this.options.deadLetterTopic, record);
+      steps.add('deadlettered');
+    }
+    return 'deadlettered';
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {

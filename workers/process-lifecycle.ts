@@ -1,4 +1,8 @@
+import type { Kafka } from 'kafkajs';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { createKafka, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { loadRegistry } from '../runtime/registry.js';
+import type { Registry } from '../schemas/types.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
 
 export interface ProcessContext {
@@ -50,4 +54,23 @@ export function runProcess(
       process.exit(1);
     },
   );
+}
+
+/** What every pipeline process starts with: the registry, a Kafka client, and the topics existing. */
+export async function openPipeline(
+  config: Config,
+  logger: Logger,
+  clientId: string,
+): Promise<{ registry: Registry; kafka: Kafka }> {
+  const registry = loadRegistry(config);
+  const kafka = createKafka(config, logger, clientId);
+  await ensureTopics(
+    kafka,
+    pipelineTopics(
+      config,
+      registry.agencies.map((a) => a.code),
+    ),
+    config.topicPartitions,
+  );
+  return { registry, kafka };
 }

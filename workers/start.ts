@@ -4,9 +4,8 @@ import { parseArgs } from 'node:util';
 import { stackDown, stackUp } from '../infra/stack.js';
 import { StackError } from '../infra/processes.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
-import { createKafka, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
 import { createRootLogger } from '../runtime/logger.js';
-import { loadRegistry } from '../runtime/registry.js';
+import { openPipeline } from './process-lifecycle.js';
 
 const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs]
 
@@ -31,18 +30,9 @@ async function main(): Promise<void> {
   });
   if (values.help) return console.log(HELP);
   const config = loadConfig();
-  const registry = loadRegistry(config);
   const say = (line: string) => console.log(`[stack] ${line}`);
   const { started } = await stackUp(config, say);
-  const kafka = createKafka(config, createRootLogger('warn', 'start'), 'ventanilla-start');
-  await ensureTopics(
-    kafka,
-    pipelineTopics(
-      config,
-      registry.agencies.map((a) => a.code),
-    ),
-    config.topicPartitions,
-  );
+  const { registry } = await openPipeline(config, createRootLogger('warn', 'start'), 'ventanilla-start');
 
   const children = PROCESSES.map(({ name, script }) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
