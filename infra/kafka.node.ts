@@ -7,12 +7,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { runInstallStep, requireTool, type Say } from './installer.js';
 import {
   assertPortFree,
+  healthyExistingNode,
+  logFile,
+  nodeHandle,
   runningPid,
   spawnDaemon,
   StackError,
   stopDaemon,
   waitUntil,
-  logFile,
+  type NodeHandle,
 } from './processes.js';
 import { KAFKA_VERSION, type KafkaNodeSettings, type StackPaths } from './stack-settings.js';
 
@@ -139,13 +142,6 @@ export async function kafkaHealthy(brokers: string[]): Promise<boolean> {
   }
 }
 
-export interface NodeHandle {
-  address: string;
-  pid: number;
-  log: string;
-  stop(): Promise<void>;
-}
-
 /** Starts (or finds running) a local broker with these settings; `runName` separates independent nodes. */
 export async function startKafkaNode(
   paths: StackPaths,
@@ -155,15 +151,10 @@ export async function startKafkaNode(
 ): Promise<NodeHandle> {
   const address = `${node.host}:${node.port}`;
   const log = logFile(paths.logs, runName);
-  const handle = (pid: number): NodeHandle => ({
-    address,
-    pid,
-    log,
-    stop: async () => void (await stopDaemon(paths.run, runName)),
-  });
-  const existing = runningPid(paths.run, runName);
-  if (existing !== undefined && (await kafkaHealthy([address]))) return handle(existing);
-  if (existing !== undefined) await stopDaemon(paths.run, runName);
+  const existing = await healthyExistingNode(paths.run, paths.logs, runName, address, () =>
+    kafkaHealthy([address]),
+  );
+  if (existing) return existing;
 
   await installKafka(paths, say);
   await assertPortFree(node.host, node.port, 'Kafka', 'KAFKA_BROKERS');
@@ -203,7 +194,7 @@ export async function startKafkaNode(
     isDead: () => runningPid(paths.run, runName) === undefined,
     onWait: (s) => say(`  waiting for Kafka to answer metadata requests (${s}s)`),
   });
-  return handle(pid);
+  return nodeHandle(paths.run, paths.logs, runName, address, pid);
 }
 
 export function kafkaPid(paths: StackPaths, runName = NAME): number | undefined {

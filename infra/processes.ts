@@ -165,3 +165,43 @@ export async function waitUntil(
     await sleep(250);
   }
 }
+
+export interface NodeHandle {
+  address: string;
+  pid: number;
+  log: string;
+  stop(): Promise<void>;
+}
+
+export function nodeHandle(
+  runDir: string,
+  logDir: string,
+  runName: string,
+  address: string,
+  pid: number,
+): NodeHandle {
+  return {
+    address,
+    pid,
+    log: logFile(logDir, runName),
+    stop: async () => void (await stopDaemon(runDir, runName)),
+  };
+}
+
+/**
+ * The node this stack already runs under `runName`, if it is alive and healthy; a recorded node
+ * that no longer answers is stopped, so the caller starts a clean one.
+ */
+export async function healthyExistingNode(
+  runDir: string,
+  logDir: string,
+  runName: string,
+  address: string,
+  healthy: () => Promise<boolean>,
+): Promise<NodeHandle | undefined> {
+  const existing = runningPid(runDir, runName);
+  if (existing === undefined) return undefined;
+  if (await healthy()) return nodeHandle(runDir, logDir, runName, address, existing);
+  await stopDaemon(runDir, runName);
+  return undefined;
+}

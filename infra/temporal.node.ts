@@ -3,8 +3,17 @@ import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { runInstallStep, requireTool, type Say } from './installer.js';
-import type { NodeHandle } from './kafka.node.js';
-import { assertPortFree, logFile, runningPid, spawnDaemon, stopDaemon, waitUntil } from './processes.js';
+import {
+  assertPortFree,
+  healthyExistingNode,
+  logFile,
+  nodeHandle,
+  runningPid,
+  spawnDaemon,
+  stopDaemon,
+  waitUntil,
+  type NodeHandle,
+} from './processes.js';
 import { TEMPORAL_CLI_VERSION, type StackPaths, type TemporalNodeSettings } from './stack-settings.js';
 
 const NAME = 'temporal';
@@ -97,15 +106,10 @@ export async function startTemporalNode(
 ): Promise<NodeHandle> {
   const address = `${node.host}:${node.port}`;
   const log = logFile(paths.logs, runName);
-  const handle = (pid: number): NodeHandle => ({
-    address,
-    pid,
-    log,
-    stop: async () => void (await stopDaemon(paths.run, runName)),
-  });
-  const existing = runningPid(paths.run, runName);
-  if (existing !== undefined && (await temporalHealthy(address, node.namespace))) return handle(existing);
-  if (existing !== undefined) await stopDaemon(paths.run, runName);
+  const existing = await healthyExistingNode(paths.run, paths.logs, runName, address, () =>
+    temporalHealthy(address, node.namespace),
+  );
+  if (existing) return existing;
 
   await installTemporal(paths, say);
   await assertPortFree(node.host, node.port, 'Temporal', 'TEMPORAL_ADDRESS');
@@ -126,7 +130,7 @@ export async function startTemporalNode(
     isDead: () => runningPid(paths.run, runName) === undefined,
     onWait: (s) => say(`  waiting for the Temporal health check (${s}s)`),
   });
-  return handle(pid);
+  return nodeHandle(paths.run, paths.logs, runName, address, pid);
 }
 
 export function temporalPid(paths: StackPaths, runName = NAME): number | undefined {

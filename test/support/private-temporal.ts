@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NodeHandle } from '../../infra/kafka.node.js';
+import type { NodeHandle } from '../../infra/processes.js';
 import { stackPaths } from '../../infra/stack-settings.js';
 import { startTemporalNode } from '../../infra/temporal.node.js';
 import { loadConfig } from '../../runtime/config.js';
