@@ -205,3 +205,54 @@ export async function healthyExistingNode(
   await stopDaemon(runDir, runName);
   return undefined;
 }
+
+/**
+ * Serialises stack changes across processes (two test projects' setups, `npm start` beside
+ * `npm test`), so two callers never download into one folder or race for one port. The lock is a
+ * directory holding the owner's PID; a lock whose owner died is taken over.
+ */
+export async function withStackLock<T>(
+  runDir: string,
+  say: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = join(runDir, 'stack.lock');
+  mkdirSync(runDir, { recursive: true });
+  const deadline = Date.now() + 20 * 60_000;
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileIfExists(join(lock, 'pid')));
+      if (owner && !isAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new StackError(
+          `another process (pid ${owner}) holds ${lock}`,
+          `wait for it, or remove ${lock} if no stack command runs`,
+        );
+      if (!told) say(`waiting for another stack command (pid ${owner || '?'}) to finish...`);
+      told = true;
+      await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function readFileIfExists(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.js';
 import type { Say } from './installer.js';
+import { withStackLock } from './processes.js';
 import { kafkaHealthy, kafkaPid, installKafka, startKafkaNode, stopKafkaNode } from './kafka.node.js';
 import {
   stackPaths,
@@ -56,6 +57,10 @@ export function localTemporalSettings(config: Config): TemporalNodeSettings {
 
 /** Downloads and builds what the local stack needs, without starting anything. */
 export async function stackInstall(config: Config, say: Say): Promise<void> {
+  await withStackLock(stackPaths(config.home).run, say, () => installLocked(config, say));
+}
+
+async function installLocked(config: Config, say: Say): Promise<void> {
   const paths = stackPaths(config.home);
   if (!config.kafkaExternal) await installKafka(paths, say);
   if (!config.temporalExternal) await installTemporal(paths, say);
@@ -66,11 +71,15 @@ export async function stackInstall(config: Config, say: Say): Promise<void> {
  * so that a caller (the test harness) can leave the machine as it found it.
  */
 export async function stackUp(config: Config, say: Say): Promise<{ started: Array<'kafka' | 'temporal'> }> {
+  return withStackLock(stackPaths(config.home).run, say, () => stackUpLocked(config, say));
+}
+
+async function stackUpLocked(config: Config, say: Say): Promise<{ started: Array<'kafka' | 'temporal'> }> {
   const paths = stackPaths(config.home);
   const started: Array<'kafka' | 'temporal'> = [];
   const before = await stackStatus(config);
   // Install both first: a slow first run then fails early on a missing tool rather than half-way.
-  await stackInstall(config, say);
+  await installLocked(config, say);
   if (!config.kafkaExternal && !before.kafka.healthy) {
     await startKafkaNode(paths, localKafkaSettings(config), say);
     started.push('kafka');
@@ -88,6 +97,10 @@ export async function stackUp(config: Config, say: Say): Promise<{ started: Arra
 }
 
 export async function stackDown(config: Config, say: Say, only?: Array<'kafka' | 'temporal'>): Promise<void> {
+  await withStackLock(stackPaths(config.home).run, say, () => stackDownLocked(config, say, only));
+}
+
+async function stackDownLocked(config: Config, say: Say, only?: Array<'kafka' | 'temporal'>): Promise<void> {
   const paths = stackPaths(config.home);
   // Temporal first: it holds no Kafka state, and stopping it first keeps its last writes clean.
   if (!config.temporalExternal && (!only || only.includes('temporal'))) {
