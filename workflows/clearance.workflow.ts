@@ -62,10 +62,31 @@ import {
  * round trip per status. They retry without limit, because Kafka being down is something that
  * heals; a clearance must wait for it, not fail.
  */
-const kafka = proxyLocalActivities<ClearanceActivities>({
+const kafkaActivities = proxyLocalActivities<ClearanceActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
+
+/**
+ * Local activities resolve in the order they complete when the workflow runs, but in the order
+ * they were scheduled when it is replayed; two in flight at once could resume the workflow in
+ * another order on replay (nondeterminism, caught by test/workflow/history-replay.test.ts). One at
+ * a time, the orders agree. Built per run, never module state.
+ */
+function oneAtATime(activities: ClearanceActivities): ClearanceActivities {
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = <T>(call: () => Promise<T>): Promise<T> => {
+    const result = tail.then(call);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+  return {
+    now: () => serially(() => activities.now()),
+    publishStatus: (...args) => serially(() => activities.publishStatus(...args)),
+    publishReviewRequest: (...args) => serially(() => activities.publishReviewRequest(...args)),
+    publishReviewWithdrawn: (...args) => serially(() => activities.publishReviewWithdrawn(...args)),
+  };
+}
 
 /**
  * An automatic review that still fails after these attempts fails the clearance (FAILED): the
@@ -82,6 +103,7 @@ const REVIEW_RETRY = {
 } as const;
 
 export async function clearanceWorkflow(input: ClearanceInput): Promise<ClearanceSnapshot> {
+  const kafka = oneAtATime(kafkaActivities);
   const { declaration, registry } = input;
   const declarationId = declaration.declarationId;
   const policies: Record<string, AgencyPolicy & { adapter: string }> = Object.fromEntries(

@@ -4,7 +4,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { History, Payload } from '@temporalio/common/lib/proto-utils';
+import type { History, Payload } from '@temporalio/common/lib/proto-utils.js';
 import type { Config } from '../../runtime/config.js';
 import type { Amendment, Declaration, Registry } from '../../schemas/types.js';
 import {
@@ -27,6 +27,8 @@ export interface ReplayInput {
   amendments: string[];
   /** No status event of the failed run carried a sequence above this. */
   sequenceBound: number;
+  /** What differs between the failed run's registry and the current one: the fix taking effect. */
+  registryChanges: string[];
 }
 
 /**
@@ -90,7 +92,35 @@ export function replayInputFromHistory(
     },
     amendments: accepted.map((a) => a.amendmentId),
     sequenceBound,
+    registryChanges: registryChanges(original.registry, registry),
   };
+}
+
+/** The differences an operator should see before a replay: agencies, their settings, the tables. */
+export function registryChanges(before: Registry, after: Registry): string[] {
+  const changes: string[] = [];
+  if (before.version !== after.version) changes.push(`version ${before.version} → ${after.version}`);
+  const codes = [...new Set([...before.agencies, ...after.agencies].map((a) => a.code))];
+  for (const code of codes) {
+    const was = before.agencies.find((a) => a.code === code);
+    const now = after.agencies.find((a) => a.code === code);
+    if (!was || !now) {
+      changes.push(`${code} ${was ? 'removed' : 'added'}`);
+      continue;
+    }
+    for (const field of ['mode', 'adapter', 'deadline', 'deadlinePolicy'] as const) {
+      if (was[field] !== now[field]) changes.push(`${code} ${field} ${was[field]} → ${now[field]}`);
+    }
+  }
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(before.routing, after.routing)) changes.push('routing rules changed');
+  if (!same(before.embargo, after.embargo)) {
+    changes.push(
+      `embargo [${before.embargo.countries.join(', ')}] → [${after.embargo.countries.join(', ')}]`,
+    );
+  }
+  if (!same(before.inspection, after.inspection)) changes.push('inspection settings changed');
+  return changes;
 }
 
 /** Amendments whose update completed with `accepted: true` (not a duplicate), in acceptance order. */
@@ -131,6 +161,8 @@ export type ReplayOutcome =
       /** The new run; absent on a dry run. */
       runId?: string;
       amendments: string[];
+      /** Registry differences between the failed run and the replay (empty: the same registry). */
+      registryChanges: string[];
       sequenceBase: number;
     }
   | {
@@ -217,6 +249,7 @@ export async function replayClearance(
     ending: ending as UnhappyEnding,
     failedRunId: latest.runId,
     amendments: plan.amendments,
+    registryChanges: plan.registryChanges,
     sequenceBase: plan.input.sequenceBase,
   };
   if (options.dryRun) return { outcome: 'would-replay', ...result };
