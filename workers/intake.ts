@@ -11,6 +11,7 @@ import {
   duplicateSignal,
   rejectedInputSignal,
   withdrawUpdate,
+  type ClearanceSnapshot,
 } from '../workflows/messages.js';
 import { clearanceInput, clearanceStart } from './clearance-start.js';
 import { recordRef, type RecordSource } from './dead-letter.js';
@@ -117,7 +118,6 @@ export class Intake {
     await this.tellTraderDirectly(
       source,
       declaration.declarationId,
-      'REJECTED',
       'DUPLICATE_CONFLICT',
       errorLines(errors),
       steps,
@@ -160,7 +160,6 @@ export class Intake {
         await this.tellTraderDirectly(
           source,
           message.declarationId,
-          'REJECTED',
           'NO_OPEN_DECLARATION',
           errorLines(errors),
           steps,
@@ -213,7 +212,7 @@ export class Intake {
       steps.add('told');
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await this.tellTraderDirectly(source, declarationId, 'REJECTED', 'INVALID_INPUT', lines, steps);
+      await this.tellTraderDirectly(source, declarationId, 'INVALID_INPUT', lines, steps);
     }
   }
 
@@ -225,18 +224,22 @@ export class Intake {
   private async tellTraderDirectly(
     source: RecordSource,
     declarationId: string,
-    status: StatusEvent['status'],
     code: string,
     lines: string[],
     steps: Set<string>,
   ): Promise<void> {
     if (steps.has('told')) return;
+    // A closed clearance keeps its final status and agencies; the event only adds why this input was refused.
+    const { status, agencies } = (await this.closedClearance(declarationId)) ?? {
+      status: 'REJECTED',
+      agencies: {},
+    };
     const event: StatusEvent = {
       declarationId,
       at: new Date().toISOString(),
       sequence: Number(source.message.timestamp),
       status,
-      agencies: {},
+      agencies,
       reasons: lines.slice(0, 100).map((message) => ({ code, message: message.slice(0, 2000) })),
     };
     await this.consumer.producer.send({
@@ -245,6 +248,23 @@ export class Intake {
       messages: [{ key: declarationId, value: JSON.stringify(event) }],
     });
     steps.add('told');
+  }
+
+  private async closedClearance(
+    declarationId: string,
+  ): Promise<Pick<StatusEvent, 'status' | 'agencies'> | undefined> {
+    const handle = this.deps.client.workflow.getHandle(declarationWorkflowId(declarationId));
+    try {
+      const execution = (await handle.describe()).status.name;
+      if (execution === 'COMPLETED') {
+        const snapshot = (await handle.result()) as ClearanceSnapshot;
+        return { status: snapshot.status, agencies: snapshot.event.agencies };
+      }
+      return execution === 'RUNNING' ? undefined : { status: 'FAILED', agencies: {} };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
   }
 }
 
