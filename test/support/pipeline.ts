@@ -11,7 +11,7 @@ import type { Registry, StatusEvent } from '../../schemas/types.js';
 import { DecisionBridge } from '../../workers/decision-bridge.js';
 import { Intake } from '../../workers/intake.js';
 import { startTemporalWorkers, WORKFLOWS_PATH, type RunningWorkers } from '../../workers/temporal-workers.js';
-import { collectTopic, isolatedEnv, waitFor, type Collected } from './helpers.js';
+import { collectTopic, deleteTopicsWithPrefix, isolatedEnv, waitFor, type Collected } from './helpers.js';
 
 export function bundleClearanceWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
@@ -173,5 +173,6 @@ export class TestPipeline {
     await this.producer.disconnect();
     await this.workers.shutdown();
     await this.client.connection.close();
+    await deleteTopicsWithPrefix(this.kafka, this.env.VENTANILLA_TOPIC_PREFIX!);
   }
 }
