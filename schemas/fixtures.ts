@@ -6,6 +6,7 @@ import type {
   Amendment,
   DeadLetterRecord,
   Declaration,
+  Item,
   ReviewRequest,
   ReviewWithdrawn,
   StatusEvent,
@@ -150,5 +151,18 @@ export function sampleDeadLetter(overrides: Partial<DeadLetterRecord> = {}): Dea
       { path: 'kind', message: 'must be one of "declaration", "amendment", "withdrawal", got "declaracion"' },
     ],
     ...overrides,
+  };
+}
+
+/** A plain item of the given HS code, for tests that care only about routing. */
+export function sampleItem(lineNo: number, hsCode: string, originCountry = 'US'): Item {
+  return {
+    lineNo,
+    hsCode,
+    description: `goods ${hsCode}`,
+    originCountry,
+    quantity: 10,
+    unit: 'kg',
+    value: { amount: 1000, currency: 'USD' },
   };
 }

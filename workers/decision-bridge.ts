@@ -7,6 +7,7 @@ import { check, validateAgencyDecision } from '../schemas/validators.js';
 import { declarationWorkflowId } from '../workflows/messages.js';
 import type { RecordSource } from './dead-letter.js';
 import { submitDecision } from './decision-submit.js';
+import { assertNoOpenClearance } from './open-clearance.js';
 import { decodeJsonRecord, readableDeclarationId } from './intake-parse.js';
 import { KeyedConsumer } from './keyed-consumer.js';
 
@@ -74,6 +75,7 @@ export class DecisionBridge {
       return ack.duplicate ? 'duplicate' : 'applied';
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
+        await assertNoOpenClearance(this.deps.client, decision.declarationId);
         const errors = [{ path: 'declarationId', message: `no open declaration ${decision.declarationId}` }];
         return this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, decision.declarationId, steps);
       }

@@ -14,6 +14,7 @@ import {
   type ClearanceSnapshot,
 } from '../workflows/messages.js';
 import { clearanceInput, clearanceStart } from './clearance-start.js';
+import { assertNoOpenClearance } from './open-clearance.js';
 import { recordRef, type RecordSource } from './dead-letter.js';
 import { parseTraderMessage, type Parsed } from './intake-parse.js';
 import { KeyedConsumer } from './keyed-consumer.js';
@@ -150,6 +151,7 @@ export class Intake {
       return ack.accepted ? success : 'refused';
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
+        await assertNoOpenClearance(this.deps.client, message.declarationId);
         const errors = [
           {
             path: 'declarationId',

@@ -5,8 +5,8 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { checkRequiredDocuments } from '../../activities/adapters/documents.adapter.js';
-import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
-import type { Amendment, Declaration, Item, Registry, StatusEvent } from '../../schemas/types.js';
+import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
+import type { Amendment, Declaration, Registry, StatusEvent } from '../../schemas/types.js';
 import type { ReplayOutcome } from '../../workers/ops/clearance-replay.js';
 import type { DeadLetterSummary } from '../../workers/ops/dead-letter-store.js';
 import type { FailedListing } from '../../workers/ops/failed-clearances.js';
@@ -47,15 +47,7 @@ const brokenRegistry = (base: Registry): Registry => ({
   ),
 });
 
-const item = (lineNo: number, hsCode: string, originCountry = 'US'): Item => ({
-  lineNo,
-  hsCode,
-  description: `goods ${hsCode}`,
-  originCountry,
-  quantity: 10,
-  unit: 'kg',
-  value: { amount: 1000, currency: 'USD' },
-});
+const item = sampleItem;
 
 const pharma = (): Declaration =>
   sampleDeclaration({

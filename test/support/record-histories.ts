@@ -16,8 +16,8 @@ import {
 } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
-import type { AgencyEntry, Declaration, Item, Registry, StatusEvent } from '../../schemas/types.js';
+import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
+import type { AgencyEntry, Declaration, Registry, StatusEvent } from '../../schemas/types.js';
 import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
 import {
   amendUpdate,
@@ -33,15 +33,7 @@ import { bundleClearanceWorkflows, TestPipeline } from './pipeline.js';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
-const item = (lineNo: number, hsCode: string, originCountry = 'US'): Item => ({
-  lineNo,
-  hsCode,
-  description: `goods ${hsCode}`,
-  originCountry,
-  quantity: 10,
-  unit: 'kg',
-  value: { amount: 1000, currency: 'USD' },
-});
+const item = sampleItem;
 
 const steel = () =>
   sampleDeclaration({

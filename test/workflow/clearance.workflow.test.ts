@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { checkRequiredDocuments } from '../../activities/adapters/documents.adapter.js';
 import { agencyRequestsTopic } from '../../runtime/config.js';
-import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
-import type { AgencyRequest, Declaration, Item, Registry } from '../../schemas/types.js';
+import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
+import type { AgencyRequest, Declaration, Registry } from '../../schemas/types.js';
 import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
 import {
   amendUpdate,
@@ -20,15 +20,7 @@ import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 let bundle: WorkflowBundleWithSourceMap;
 let pipeline: TestPipeline;
 
-const item = (lineNo: number, hsCode: string, originCountry = 'US'): Item => ({
-  lineNo,
-  hsCode,
-  description: `goods ${hsCode}`,
-  originCountry,
-  quantity: 10,
-  unit: 'kg',
-  value: { amount: 1000, currency: 'USD' },
-});
+const item = sampleItem;
 
 async function start(p: TestPipeline, declaration: Declaration): Promise<void> {
   const input = clearanceInput(p.config, p.registry, declaration, Date.now());
@@ -226,7 +218,11 @@ describe('a long-lived clearance', () => {
     const long = await TestPipeline.start({
       workflowBundle: bundle,
       intake: false,
-      env: { VENTANILLA_CLOSED_RETENTION: '0s', VENTANILLA_AGENCY_MODES: 'HEALTH=queue', VENTANILLA_CONTINUE_AS_NEW_EVENTS: '50' },
+      env: {
+        VENTANILLA_CLOSED_RETENTION: '0s',
+        VENTANILLA_AGENCY_MODES: 'HEALTH=queue',
+        VENTANILLA_CONTINUE_AS_NEW_EVENTS: '50',
+      },
     });
     try {
       const declaration = sampleDeclaration({
@@ -247,7 +243,9 @@ describe('a long-lived clearance', () => {
           amendmentId: `${declaration.declarationId}-A${n}`,
           documents: [declaration.documents[0]!, { type: 'SANITARY_PERMIT' as const, reference: `SAN-${n}` }],
         };
-        await handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] });
+        await retryAcrossContinueAsNew(() =>
+          handle.executeUpdate(amendUpdate, { args: [{ amendment, receivedAt: new Date().toISOString() }] }),
+        );
       }
       const before = await waitFor('HEALTH at the last round', async () => {
         const s = await handle.query(statusQuery);
@@ -273,7 +271,9 @@ describe('a long-lived clearance', () => {
       });
       const final = await long.waitForStatus(declaration.declarationId, 'CLEARED');
       const events = long.eventsFor(declaration.declarationId);
-      expect(events.map((e) => e.sequence)).toEqual([...new Set(events.map((e) => e.sequence))].sort((a, b) => a - b));
+      expect(events.map((e) => e.sequence)).toEqual(
+        [...new Set(events.map((e) => e.sequence))].sort((a, b) => a - b),
+      );
       expect(final.amendmentId).toBe(`${declaration.declarationId}-A${amendments}`);
       const history = await handle.fetchHistory();
       expect(history.events!.length).toBeLessThan(200);
@@ -282,3 +282,19 @@ describe('a long-lived clearance', () => {
     }
   });
 });
+
+/**
+ * An update that reaches a run just as it continues as new is refused by the closing run; the
+ * caller sends it again (intake and the decision bridge do the same). Amendments are idempotent by
+ * amendmentId, so a resend never applies twice.
+ */
+async function retryAcrossContinueAsNew<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
