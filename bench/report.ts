@@ -1,0 +1,195 @@
+import type { PhaseCost, StepResult } from './bench.js';
+import type { HistoryProfile } from './history.js';
+import { median, type Percentiles } from './load.js';
+
+export type LatencyRound = Percentiles & { foreignCores: number | undefined };
+
+export interface SideReport {
+  /** Median over the capacity rounds of each round's sustainable maximum. */
+  sustained_per_s: number;
+  capacity_rounds: number[];
+  capacity_steps: Array<Array<{ rate: number; achieved: number; p99: number; ok: boolean }>>;
+  /** Median over the (undisturbed) latency rounds of each round's percentiles. */
+  latency: { p50: number; p95: number; p99: number };
+  /** All latency rounds' samples together (one bad round weighs on these). */
+  latency_pooled: Percentiles;
+  /** How many (undisturbed) rounds the headline figures come from. */
+  latency_rounds_used: number;
+  /** Every latency round, disturbed ones too. */
+  latency_rounds: Array<{
+    p50: number;
+    p95: number;
+    p99: number;
+    n: number;
+    other_cores: number | undefined;
+  }>;
+  /** CPU milliseconds per declaration in the latency phases. */
+  cpu_per_declaration_ms: {
+    workers: number;
+    by_process: Record<string, number>;
+    loadgen: number;
+    temporal_server: number | undefined;
+    kafka_broker: number | undefined;
+  };
+  /** Declarations per second all cores could carry at that cost per declaration. */
+  cpu_ceiling_per_s: number | undefined;
+  /** CPU seconds other processes used during the latency phases. */
+  other_processes_cpu_s: number | undefined;
+  history: HistoryProfile | undefined;
+  /** S only: where the latency goes (latency phases), as p50/p99 of each segment. */
+  latency_breakdown?: Record<string, { p50: number; p99: number }>;
+}
+
+export interface Integrity {
+  S: {
+    offered: number;
+    cleared: number;
+    lost: number;
+    duplicated: number;
+    not_cleared: number;
+    redelivered_final_events: number;
+    foreign_final_events: number;
+    errors: number;
+    status_events_per_declaration: number;
+    last_error: string | undefined;
+  };
+  B0: {
+    offered: number;
+    cleared: number;
+    lost: number;
+    duplicated: number;
+    not_cleared: number;
+    errors: number;
+    last_error: string | undefined;
+  };
+}
+
+const r1 = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : n);
+const r0 = (n: number) => (Number.isFinite(n) ? Math.round(n) : n);
+
+export function sideReport(input: {
+  maxima: number[];
+  steps: StepResult[][];
+  rounds: LatencyRound[];
+  allRounds: LatencyRound[];
+  pooled: Percentiles;
+  costs: PhaseCost[];
+  history: HistoryProfile | undefined;
+  cores: number;
+}): SideReport {
+  const { costs } = input;
+  const completed = costs.reduce((a, c) => a + c.completed, 0);
+  const perDecl = (values: Array<number | undefined>) =>
+    values.some((v) => v === undefined)
+      ? undefined
+      : Math.round(((values as number[]).reduce((a, b) => a + b, 0) * 1000 * 100) / Math.max(1, completed)) /
+        100;
+  const processes = [...new Set(costs.flatMap((c) => Object.keys(c.byProcess)))];
+  const cpu = {
+    workers: perDecl(costs.map((c) => c.workersCpuS))!,
+    by_process: Object.fromEntries(
+      processes.map((p) => [p, perDecl(costs.map((c) => c.byProcess[p] ?? 0))!]),
+    ),
+    loadgen: perDecl(costs.map((c) => c.loadgenCpuS))!,
+    temporal_server: perDecl(costs.map((c) => c.temporalCpuS)),
+    kafka_broker: perDecl(costs.map((c) => c.kafkaCpuS)),
+  };
+  const total =
+    cpu.temporal_server === undefined || cpu.kafka_broker === undefined
+      ? undefined
+      : cpu.workers + cpu.loadgen + cpu.temporal_server + cpu.kafka_broker;
+  const other = costs.map((c) => c.foreignCpuS);
+  return {
+    sustained_per_s: r1(median(input.maxima)),
+    capacity_rounds: input.maxima.map(r1),
+    capacity_steps: input.steps.map((steps) =>
+      steps.map((s) => ({ rate: r1(s.rate), achieved: r1(s.achieved), p99: r0(s.latency.p99), ok: s.ok })),
+    ),
+    latency: {
+      p50: r0(median(input.rounds.map((r) => r.p50))),
+      p95: r0(median(input.rounds.map((r) => r.p95))),
+      p99: r0(median(input.rounds.map((r) => r.p99))),
+    },
+    latency_pooled: {
+      n: input.pooled.n,
+      p50: r0(input.pooled.p50),
+      p95: r0(input.pooled.p95),
+      p99: r0(input.pooled.p99),
+      max: r0(input.pooled.max),
+      mean: r0(input.pooled.mean),
+    },
+    latency_rounds_used: input.rounds.length,
+    latency_rounds: input.allRounds.map((r) => ({
+      p50: r0(r.p50),
+      p95: r0(r.p95),
+      p99: r0(r.p99),
+      n: r.n,
+      other_cores: r.foreignCores === undefined ? undefined : Math.round(r.foreignCores * 100) / 100,
+    })),
+    cpu_per_declaration_ms: cpu,
+    cpu_ceiling_per_s: total === undefined ? undefined : r1((input.cores * 1000) / total),
+    other_processes_cpu_s: other.some((o) => o === undefined)
+      ? undefined
+      : r1(other.reduce((a, b) => a! + b!, 0)!),
+    history: input.history,
+  };
+}
+
+export function printSummary(
+  result: {
+    throughput_ratio: number;
+    latency_ratio_p50: number;
+    latency_ratio_p99: number;
+    latency_at_per_s: number;
+  },
+  B0: SideReport,
+  S: SideReport,
+  integrity: Integrity,
+): void {
+  const row = (label: string, b: unknown, s: unknown, ratio?: unknown) =>
+    console.log(
+      `  ${label.padEnd(40)}${String(b ?? 'n/a').padStart(10)}${String(s ?? 'n/a').padStart(10)}` +
+        (ratio === undefined ? '' : String(ratio).padStart(10)),
+    );
+  const ratio = (s: number | undefined, b: number | undefined) =>
+    s === undefined || b === undefined ? undefined : Math.round((s / b) * 100) / 100;
+  const cpu = (r: SideReport) => r.cpu_per_declaration_ms;
+  console.log('');
+  row('', 'B0', 'S', 'S/B0');
+  row('sustained declarations per second', B0.sustained_per_s, S.sustained_per_s, result.throughput_ratio);
+  row(
+    `latency p50 ms (at ${result.latency_at_per_s}/s)`,
+    B0.latency.p50,
+    S.latency.p50,
+    result.latency_ratio_p50,
+  );
+  row('latency p95 ms', B0.latency.p95, S.latency.p95, ratio(S.latency.p95, B0.latency.p95));
+  row('latency p99 ms', B0.latency.p99, S.latency.p99, result.latency_ratio_p99);
+  row(
+    'worker CPU-ms per declaration',
+    cpu(B0).workers,
+    cpu(S).workers,
+    ratio(cpu(S).workers, cpu(B0).workers),
+  );
+  for (const [name, value] of Object.entries(cpu(S).by_process)) row(`  of which ${name}`, '', value);
+  row('Temporal server CPU-ms per declaration', cpu(B0).temporal_server, cpu(S).temporal_server);
+  row('Kafka broker CPU-ms per declaration', cpu(B0).kafka_broker, cpu(S).kafka_broker);
+  row('load generator CPU-ms per declaration', cpu(B0).loadgen, cpu(S).loadgen);
+  row(
+    'CPU ceiling per second (all cores)',
+    B0.cpu_ceiling_per_s,
+    S.cpu_ceiling_per_s,
+    ratio(S.cpu_ceiling_per_s, B0.cpu_ceiling_per_s),
+  );
+  row('history events per workflow', B0.history?.events_per_workflow, S.history?.events_per_workflow);
+  row('status events per declaration', '-', integrity.S.status_events_per_declaration);
+  for (const [name, p] of Object.entries(S.latency_breakdown ?? {}))
+    row(`  S latency: ${name.replaceAll('_', ' ')}`, '', `${p.p50}/${p.p99}`, 'p50/p99');
+  row(
+    'offered / lost / duplicated',
+    `${integrity.B0.offered}/${integrity.B0.lost}/${integrity.B0.duplicated}`,
+    `${integrity.S.offered}/${integrity.S.lost}/${integrity.S.duplicated}`,
+  );
+  row('other processes, CPU-s in latency phases', B0.other_processes_cpu_s, S.other_processes_cpu_s);
+  console.log('');
+}

@@ -1,0 +1,613 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import type { Kafka } from 'kafkajs';
+import { stackDown, stackStatus, stackUp } from '../infra/stack.js';
+import { KAFKA_VERSION, TEMPORAL_CLI_VERSION } from '../infra/stack-settings.js';
+import { loadConfig } from '../runtime/config.js';
+import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { createRootLogger } from '../runtime/logger.js';
+import { loadRegistry } from '../runtime/registry.js';
+import { connectTemporal } from '../runtime/temporal.js';
+import { declarationWorkflowId } from '../workflows/messages.js';
+import { Bench, fmtMs, type PhaseCost, type Side, type StepResult } from './bench.js';
+import { EXPECTED_AGENCIES } from './declaration.js';
+import type { HostSettings } from './host-protocol.js';
+import { Host } from './hosts.js';
+import { PrivateTemporal } from './private-temporal.js';
+import { historyProfile } from './history.js';
+import { median, percentiles, SideLedger } from './load.js';
+import { printSummary, sideReport, type Integrity, type LatencyRound, type SideReport } from './report.js';
+import {
+  observeStatuses,
+  produceDeclarations,
+  startBaselineWorkflows,
+  type StatusObserver,
+} from './sides.js';
+import {
+  AGENCY_WORKER_SETTINGS,
+  CLEARANCE_WORKER_SETTINGS,
+  parseOverrides,
+  settingsDrift,
+  type WorkerOverrides,
+} from './worker-settings.js';
+
+const HELP = `Usage: npm run bench [-- options]
+
+Measures Ventanilla end to end (S: a declaration produced to the declarations topic, until its
+final CLEARED status event) side by side with a bare Temporal workflow of the same shape (B0: a
+client's start call, until the result of a workflow that fans out to 4 no-op activities on one
+task queue per agency), on the local stack (started if it is not running) with the production
+worker settings. Each side's workers run in child processes of their own; this process only
+offers load and observes. Phases alternate B0, S, B0, S, ... after a warm-up of both.
+
+  1. capacity: a ramp of offered rates per side (open loop). A step passes when completions keep
+     within 10% of the offered rate and the step's p99 stays under --p99-cap-ms. A side's
+     sustainable maximum is the completion rate of its highest passing step (median of rounds).
+  2. latency: both sides at --load-fraction of B0's maximum, --rounds rounds each; the figures
+     are the median of the rounds' percentiles. A round disturbed by other processes (see
+     --quiet-cores) is left out and another one run, while time allows.
+  3. cost: worker CPU per declaration (each side's processes), Temporal server and Kafka broker
+     CPU, history events per workflow from a sample of histories.
+
+Writes bench/results/<run>.json (plus one log file per worker process) and prints a last line
+"RESULT {json}". Exits 1 if a declaration was lost, duplicated or did not clear.
+
+Options:
+  --quick                 a short run (under 3 minutes): 1 capacity round, short phases
+  --rounds N              latency rounds (default 3)
+  --capacity-rounds N     capacity rounds (default 3; --quick 1)
+  --warmup-seconds S      warm-up per side (default 15; --quick 4)
+  --step-seconds S        length of a capacity step (default 8; --quick 4)
+  --latency-seconds S     length of a latency phase (default 20; --quick 5)
+  --start-rate R          first rate of the first ramp, per second (default: 85% of the CPU
+                          ceiling estimated from the warm-up)
+  --max-rate R            never offer more than this per second (default 2000)
+  --p99-cap-ms MS         a capacity step whose p99 exceeds this fails (default 2000)
+  --load-fraction F       latency phases run at F x B0's maximum (default 0.5)
+  --history-sample N      histories fetched per side (default 20; --quick 10)
+  --quiet-cores C         before a ramp or latency phase, wait while processes outside the
+                          benchmark use more than C cores (default 0.3), and repeat a capacity
+                          step that fell behind while they did (twice per ramp; --quick once)...
+  --quiet-budget-seconds S  ...but wait no longer than S over the whole run (default 90; --quick 12)
+  --log-level LEVEL       LOG_LEVEL of the worker processes (default: LOG_LEVEL, else info, as in
+                          production); their logs go to bench/results/<run>-<process>.log
+  --partitions N          partitions of the run's topics (default VENTANILLA_TOPIC_PARTITIONS, 6)
+  --temporal private|shared  private (the default): a Temporal dev server of the run's own, built
+                          and configured as the stack's (same CLI, same SQLite pragmas) on a
+                          fresh database, so that other tests on this machine do not share its
+                          CPU and SQLite lock; shared: the stack's server (TEMPORAL_ADDRESS, or
+                          127.0.0.1:7233). Set TEMPORAL_ADDRESS and shared is the default.
+
+Experiments (each moves the run away from production; the result file records them):
+  --layout split|single   S's intake in a process of its own, as npm start runs it (split,
+                          the default), or in the workers' process (single)
+  --wf-worker-options J   JSON merged into the workflow workers' options, both sides, e.g.
+                          '{"maxConcurrentWorkflowTaskPolls":20}'
+  --activity-worker-options J   the same for the activity (agency) workers
+  --b0-eager-activities   B0's activities on the workflow's own task queue (eager dispatch)
+  --dynamic-config K=V    with --temporal private: a server dynamic-config value, e.g.
+                          system.enableActivityEagerExecution=true; repeat for several
+  --fixed-rate R          no capacity ramps: the latency rounds run at R per second (to compare
+                          the CPU cost of a change at equal load; the throughput keys are null)
+  --sqlite-pragma P       with --temporal private: use this pragma instead of the stack's
+                          (journal_mode=wal, synchronous=normal); repeat for several
+  --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/<run>-prof/
+  -h, --help              this text
+`;
+
+interface Settings {
+  quick: boolean;
+  latencyRounds: number;
+  capacityRounds: number;
+  warmupMs: number;
+  stepMs: number;
+  latencyMs: number;
+  startRate: number | undefined;
+  maxRate: number;
+  p99CapMs: number;
+  loadFraction: number;
+  historySample: number;
+  quietCores: number;
+  quietBudgetMs: number;
+  retries: number;
+  patienceUntil: number;
+  rampUntil: number;
+  /** Latency rounds added at most for disturbed ones, and only before this time (epoch ms). */
+  extraRounds: number;
+  extraRoundsUntil: number;
+  logLevel: string;
+  partitions: number | undefined;
+  layout: 'split' | 'single';
+  wfOverrides: WorkerOverrides;
+  actOverrides: WorkerOverrides;
+  b0EagerActivities: boolean;
+  temporal: 'private' | 'shared';
+  sqlitePragmas: string[] | undefined;
+  dynamicConfig: string[] | undefined;
+  cpuProf: boolean;
+  fixedRate: number | undefined;
+  /** First ramp: multiply the rate by `growth` until a step fails, then bisect to `precision`. */
+  growth: number;
+  precision: number;
+  maxSteps: number;
+}
+
+function parseSettings(): Settings | undefined {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      'capacity-rounds': { type: 'string' },
+      'warmup-seconds': { type: 'string' },
+      'step-seconds': { type: 'string' },
+      'latency-seconds': { type: 'string' },
+      'start-rate': { type: 'string' },
+      'max-rate': { type: 'string' },
+      'p99-cap-ms': { type: 'string' },
+      'load-fraction': { type: 'string' },
+      'history-sample': { type: 'string' },
+      'quiet-cores': { type: 'string' },
+      'quiet-budget-seconds': { type: 'string' },
+      'log-level': { type: 'string' },
+      partitions: { type: 'string' },
+      layout: { type: 'string', default: 'split' },
+      'wf-worker-options': { type: 'string' },
+      'activity-worker-options': { type: 'string' },
+      'b0-eager-activities': { type: 'boolean', default: false },
+      temporal: { type: 'string' },
+      'sqlite-pragma': { type: 'string', multiple: true },
+      'dynamic-config': { type: 'string', multiple: true },
+      'cpu-prof': { type: 'boolean', default: false },
+      'fixed-rate': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return undefined;
+  }
+  const quick = values.quick;
+  const num = (name: string, value: string | undefined, fallback: number, min: number, max: number) => {
+    const n = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name}: expected a number from ${min} to ${max}, got ${value}`);
+    return n;
+  };
+  if (values.layout !== 'split' && values.layout !== 'single')
+    throw new Error(`--layout: expected split or single, got ${values.layout}`);
+  const temporal = values.temporal ?? (loadConfig().temporalExternal ? 'shared' : 'private');
+  if (temporal !== 'private' && temporal !== 'shared')
+    throw new Error(`--temporal: expected private or shared, got ${temporal}`);
+  if ((values['sqlite-pragma'] || values['dynamic-config']) && temporal !== 'private')
+    throw new Error('--sqlite-pragma and --dynamic-config need --temporal private');
+  return {
+    quick,
+    latencyRounds: num('rounds', values.rounds, 3, 1, 10),
+    capacityRounds: num('capacity-rounds', values['capacity-rounds'], quick ? 1 : 3, 1, 10),
+    warmupMs: num('warmup-seconds', values['warmup-seconds'], quick ? 4 : 15, 1, 120) * 1000,
+    stepMs: num('step-seconds', values['step-seconds'], quick ? 4 : 8, 2, 60) * 1000,
+    latencyMs: num('latency-seconds', values['latency-seconds'], quick ? 5 : 20, 2, 120) * 1000,
+    startRate:
+      values['start-rate'] === undefined ? undefined : num('start-rate', values['start-rate'], 0, 1, 5000),
+    maxRate: num('max-rate', values['max-rate'], 2000, 1, 10_000),
+    p99CapMs: num('p99-cap-ms', values['p99-cap-ms'], 2000, 50, 60_000),
+    loadFraction: num('load-fraction', values['load-fraction'], 0.5, 0.05, 1),
+    historySample: num('history-sample', values['history-sample'], quick ? 10 : 20, 1, 200),
+    quietCores: num('quiet-cores', values['quiet-cores'], 0.3, 0, 64),
+    quietBudgetMs:
+      num('quiet-budget-seconds', values['quiet-budget-seconds'], quick ? 20 : 90, 0, 600) * 1000,
+    logLevel: values['log-level'] ?? loadConfig().logLevel,
+    partitions: values.partitions === undefined ? undefined : num('partitions', values.partitions, 6, 1, 100),
+    layout: values.layout,
+    wfOverrides: parseOverrides('--wf-worker-options', values['wf-worker-options']),
+    actOverrides: parseOverrides('--activity-worker-options', values['activity-worker-options']),
+    b0EagerActivities: values['b0-eager-activities'],
+    temporal,
+    sqlitePragmas: values['sqlite-pragma'],
+    dynamicConfig: values['dynamic-config'],
+    cpuProf: values['cpu-prof'],
+    fixedRate:
+      values['fixed-rate'] === undefined ? undefined : num('fixed-rate', values['fixed-rate'], 0, 0.5, 5000),
+    retries: quick ? 1 : 2,
+    // Past this point the run stops waiting for other processes, to stay within its time.
+    patienceUntil: T0 + (quick ? 110 : 600) * 1000,
+    rampUntil: T0 + (quick ? 100 : 560) * 1000,
+    extraRounds: quick ? 1 : 3,
+    extraRoundsUntil: T0 + (quick ? 140 : 700) * 1000,
+    growth: quick ? 1.2 : 1.15,
+    precision: quick ? 0.12 : 0.08,
+    maxSteps: quick ? 6 : 9,
+  };
+}
+
+const T0 = Date.now();
+function say(line: string): void {
+  const s = Math.floor((Date.now() - T0) / 1000);
+  const clock = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  console.log(`[bench ${clock}] ${line}`);
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** Declarations per second all cores could carry if this cost per declaration were all there was. */
+function cpuCeiling(cost: PhaseCost): number | undefined {
+  if (cost.temporalCpuS === undefined || cost.kafkaCpuS === undefined || cost.completed === 0)
+    return undefined;
+  const perDecl = (cost.workersCpuS + cost.loadgenCpuS + cost.temporalCpuS + cost.kafkaCpuS) / cost.completed;
+  return cpus().length / perDecl;
+}
+
+async function main(): Promise<number> {
+  const settings = parseSettings();
+  if (!settings) return 0;
+  const base = loadConfig();
+  const { started } = await stackUp(base, (line) => say(`[stack] ${line}`));
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const runId = `bench-${stamp}-${randomBytes(3).toString('hex')}`;
+  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
+  const agencies = loadRegistry(base).agencies.map((a) => a.code);
+  if (agencies.length !== EXPECTED_AGENCIES.length || agencies.some((a) => !EXPECTED_AGENCIES.includes(a)))
+    throw new Error(
+      `the bench declaration goes to ${EXPECTED_AGENCIES.join(', ')}; the registry has ${agencies}`,
+    );
+  // The pipeline's own topics, queues and groups, isolated as the tests isolate theirs; every
+  // agency automatic; a clearance closes as soon as it has cleared (no retention).
+  const env: Record<string, string> = {
+    VENTANILLA_TOPIC_PREFIX: `${runId}.`,
+    VENTANILLA_TASK_QUEUE: `${runId}-clearance`,
+    VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${runId}-agency-`,
+    VENTANILLA_INTAKE_GROUP: `${runId}-intake`,
+    VENTANILLA_DECISIONS_GROUP: `${runId}-decisions`,
+    VENTANILLA_CLOSED_RETENTION: '0s',
+    VENTANILLA_AGENCY_MODES: agencies.map((a) => `${a}=auto`).join(','),
+    LOG_LEVEL: settings.logLevel,
+    ...(settings.partitions ? { VENTANILLA_TOPIC_PARTITIONS: String(settings.partitions) } : {}),
+  };
+  let temporal: PrivateTemporal | undefined;
+  if (settings.temporal === 'private') {
+    say('starting a private Temporal dev server...');
+    temporal = await PrivateTemporal.start(
+      base.home,
+      `${resultsDir}${runId}-temporal.log`,
+      settings.sqlitePragmas,
+      settings.dynamicConfig,
+    );
+    env.TEMPORAL_ADDRESS = temporal.address;
+  }
+  const config = loadConfig({ ...process.env, ...env });
+  const drift = settingsDrift();
+  if (drift.length > 0)
+    say(`WARNING: the baseline's worker settings differ from production: ${drift.join('; ')}`);
+  const b0Queue = `${runId}-b0`;
+  const b0AgencyQueues = Object.fromEntries(
+    agencies.map((a) => [a, settings.b0EagerActivities ? b0Queue : `${runId}-b0-agency-${a.toLowerCase()}`]),
+  );
+  say(
+    `run ${runId} (${settings.quick ? 'quick' : 'full'}): ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
+
+  const logFds: number[] = [];
+  const logFile = (name: string) => {
+    const fd = openSync(`${resultsDir}${runId}-${name}.log`, 'a');
+    logFds.push(fd);
+    return fd;
+  };
+  const overrides = { wfOverrides: settings.wfOverrides, actOverrides: settings.actOverrides };
+  const hostPlan: Array<[HostSettings, string]> = [
+    [
+      { kind: 'baseline', baseline: { taskQueue: b0Queue, agencyQueues: b0AgencyQueues }, ...overrides },
+      'b0-workers',
+    ],
+    ...(settings.layout === 'split'
+      ? ([
+          [{ kind: 'pipeline-workers', ...overrides }, 's-workers'],
+          [{ kind: 'pipeline-intake' }, 's-intake'],
+        ] as Array<[HostSettings, string]>)
+      : ([[{ kind: 'pipeline', ...overrides }, 's-pipeline']] as Array<[HostSettings, string]>)),
+  ];
+  const hosts: Host[] = [];
+  const kafka = createKafka(config, createRootLogger('warn', 'bench'), `${runId}-loadgen`);
+  const producer = createProducer(kafka);
+  let client: Client | undefined;
+  let observer: StatusObserver | undefined;
+  let exitCode = 0;
+  try {
+    const temporalClient = (client = await connectTemporal(config));
+    await ensureTopics(kafka, pipelineTopics(config, agencies), config.topicPartitions);
+    await producer.connect();
+    const b0 = new SideLedger('B0', `${runId}-b0`, (offers) =>
+      startBaselineWorkflows(temporalClient, b0Queue, b0AgencyQueues, offers, b0),
+    );
+    const s = new SideLedger('S', `${runId.toUpperCase()}-S`, (offers) =>
+      produceDeclarations(producer, config, offers, s),
+    );
+    observer = await observeStatuses(kafka, config, s);
+    const events = observer.events;
+    say('starting the worker processes (bundling workflow code)...');
+    const launched = await Promise.allSettled(
+      hostPlan.map(([h, log]) =>
+        Host.start(h, env, logFile(log), settings.cpuProf ? `${resultsDir}${runId}-prof` : undefined),
+      ),
+    );
+    for (const r of launched) if (r.status === 'fulfilled') hosts.push(r.value);
+    const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const B0: Side = {
+      name: 'B0',
+      ledger: b0,
+      hosts: hosts.filter((h) => h.kind === 'baseline'),
+      fillMs: 1000,
+    };
+    const S: Side = { name: 'S', ledger: s, hosts: hosts.filter((h) => h.kind !== 'baseline'), fillMs: 1000 };
+    const order = [B0, S];
+    const status = await stackStatus(base);
+    const pids = { temporal: temporal?.pid ?? status.temporal.pid, kafka: status.kafka.pid };
+    const bench = new Bench(settings, order, pids, say);
+
+    // Warm-up: JIT, worker caches, connections, consumer-group joins. It also gives each side's
+    // fill time (a capacity step skips that much) and a first CPU ceiling to start the ramp near.
+    const warmRate = 15;
+    const ceilings: Record<'B0' | 'S', number | undefined> = { B0: undefined, S: undefined };
+    for (const side of order) {
+      await bench.awaitQuiet(`${side.name}'s warm-up`);
+      say(`warm-up ${side.name} at ${warmRate}/s for ${settings.warmupMs / 1000}s`);
+      const { latency, drained, cost } = await bench.phase(side, warmRate, settings.warmupMs, 60_000);
+      if (!drained)
+        throw new Error(`${side.name} did not complete its warm-up (${side.ledger.outstanding} open)`);
+      side.fillMs = Math.min(0.4 * settings.stepMs, Math.max(500, 2 * latency.p50));
+      ceilings[side.name] = cpuCeiling(cost);
+      say(
+        `  ${side.name} warm: p50 ${fmtMs(latency.p50)} p99 ${fmtMs(latency.p99)}; ` +
+          `CPU ceiling ~${round1(ceilings[side.name] ?? NaN)}/s`,
+      );
+    }
+
+    // Capacity, interleaved. Later rounds start just under the first round's figure.
+    const maxima: Record<'B0' | 'S', number[]> = { B0: [], S: [] };
+    const capacitySteps: Record<'B0' | 'S', StepResult[][]> = { B0: [], S: [] };
+    const capacityRounds = settings.fixedRate === undefined ? settings.capacityRounds : 0;
+    for (let round = 1; round <= capacityRounds; round++) {
+      for (const side of order) {
+        say(`capacity round ${round}/${settings.capacityRounds}: ${side.name}`);
+        const known = maxima[side.name];
+        const start = known.length
+          ? 0.85 * median(known)
+          : (settings.startRate ?? Math.max(2, 0.85 * (ceilings[side.name] ?? 20)));
+        const { max, steps } = await bench.findMax(
+          side,
+          start,
+          known.length ? 1 + settings.precision : settings.growth,
+        );
+        maxima[side.name].push(max);
+        capacitySteps[side.name].push(steps);
+        say(`  ${side.name} sustains ${round1(max)}/s`);
+      }
+    }
+    const b0Max = median(maxima.B0);
+    if (settings.fixedRate === undefined && !(b0Max > 0))
+      throw new Error('B0 sustained no rate at all; see the log files');
+
+    // Latency at a fraction of B0's maximum (or the fixed rate), interleaved.
+    const latencyRate = settings.fixedRate ?? round1(settings.loadFraction * b0Max);
+    const latencyIds: Record<'B0' | 'S', string[]> = { B0: [], S: [] };
+    const rounds: Record<'B0' | 'S', LatencyRound[]> = { B0: [], S: [] };
+    const costs: Record<'B0' | 'S', PhaseCost[]> = { B0: [], S: [] };
+    // A round in which other processes took CPU is repeated (a few times, while there is time);
+    // the figures then come from the undisturbed rounds.
+    let planned = settings.latencyRounds;
+    const disturbedRounds: number[] = [];
+    for (let round = 1; round <= planned; round++) {
+      let disturbed = false;
+      for (const side of order) {
+        await bench.awaitQuiet(`${side.name}'s latency round`);
+        const { offered, latency, cost, drained } = await bench.phase(
+          side,
+          latencyRate,
+          settings.latencyMs,
+          30_000,
+        );
+        latencyIds[side.name].push(...offered.ids);
+        const foreignCores = cost.foreignCpuS === undefined ? undefined : cost.foreignCpuS / cost.wallS;
+        const noisy = foreignCores !== undefined && foreignCores > settings.quietCores;
+        disturbed ||= noisy;
+        rounds[side.name].push({ ...latency, foreignCores });
+        costs[side.name].push(cost);
+        say(
+          `latency round ${round}/${planned} ${side.name} at ${latencyRate}/s: ` +
+            `p50 ${fmtMs(latency.p50)} p95 ${fmtMs(latency.p95)} p99 ${fmtMs(latency.p99)}; ` +
+            `workers ${round1((cost.workersCpuS * 1000) / Math.max(1, cost.completed))} CPU-ms/decl` +
+            (noisy ? ` [other processes: ${foreignCores.toFixed(2)} cores]` : '') +
+            (drained ? '' : ` (not drained: ${side.ledger.outstanding} open)`),
+        );
+      }
+      if (disturbed) {
+        disturbedRounds.push(round - 1);
+        if (
+          planned < settings.latencyRounds + settings.extraRounds &&
+          Date.now() < settings.extraRoundsUntil
+        ) {
+          planned++;
+          say('  (disturbed by other processes: one more round)');
+        }
+      }
+    }
+    const clean = rounds.B0.map((_, i) => i).filter((i) => !disturbedRounds.includes(i));
+    const used = clean.length > 0 ? clean : rounds.B0.map((_, i) => i);
+
+    say('fetching a sample of histories...');
+    const sample = (ids: string[]) => {
+      const n = Math.min(settings.historySample, ids.length);
+      return Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!);
+    };
+    const history = {
+      B0: await historyProfile(temporalClient, sample(latencyIds.B0)),
+      S: await historyProfile(temporalClient, sample(latencyIds.S).map(declarationWorkflowId)),
+    };
+
+    // Every offer must complete exactly once, the ramps' overloads included.
+    say('waiting for stragglers...');
+    await bench.drain(S, 60_000);
+    await bench.drain(B0, 60_000);
+    const integrity: Integrity = {
+      S: {
+        offered: s.offered,
+        cleared: s.doneAt.size - s.unexpected.size,
+        lost: s.lost().length,
+        duplicated: s.duplicated().length,
+        not_cleared: s.unexpected.size,
+        redelivered_final_events: s.redeliveries,
+        foreign_final_events: s.strangers,
+        errors: s.errors,
+        status_events_per_declaration: Math.round((events() / Math.max(1, s.offered)) * 1000) / 1000,
+        last_error: s.lastError,
+      },
+      B0: {
+        offered: b0.offered,
+        cleared: b0.doneAt.size - b0.unexpected.size,
+        lost: b0.lost().length,
+        duplicated: b0.duplicated().length,
+        not_cleared: b0.unexpected.size,
+        errors: b0.errors,
+        last_error: b0.lastError,
+      },
+    };
+
+    const report = (side: Side): SideReport =>
+      sideReport({
+        maxima: maxima[side.name],
+        steps: capacitySteps[side.name],
+        rounds: used.map((i) => rounds[side.name][i]!),
+        allRounds: rounds[side.name],
+        pooled: percentiles(side.ledger.latencies(latencyIds[side.name])),
+        costs: costs[side.name],
+        history: history[side.name],
+        cores: cpus().length,
+      });
+    const rB0 = report(B0);
+    const rS = report(S);
+    const segment = (from: string, to: string) => {
+      const p = s.segment(latencyIds.S, from, to);
+      return { p50: Math.round(p.p50), p99: Math.round(p.p99) };
+    };
+    rS.latency_breakdown = {
+      record_to_received_event: segment('sent', 'received'),
+      received_to_cleared_event: segment('received', 'final'),
+      cleared_event_to_observed: segment('final', 'done'),
+    };
+    const lost = integrity.S.lost + integrity.B0.lost;
+    const duplicated = integrity.S.duplicated + integrity.B0.duplicated;
+    const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+    const result = {
+      pipeline_per_s: rS.sustained_per_s,
+      baseline_per_s: rB0.sustained_per_s,
+      throughput_ratio: ratio(rS.sustained_per_s, rB0.sustained_per_s),
+      pipeline_p50_ms: rS.latency.p50,
+      pipeline_p95_ms: rS.latency.p95,
+      pipeline_p99_ms: rS.latency.p99,
+      baseline_p50_ms: rB0.latency.p50,
+      baseline_p95_ms: rB0.latency.p95,
+      baseline_p99_ms: rB0.latency.p99,
+      latency_ratio_p50: ratio(rS.latency.p50, rB0.latency.p50),
+      latency_ratio_p99: ratio(rS.latency.p99, rB0.latency.p99),
+      latency_at_per_s: latencyRate,
+      pipeline_cpu_ms_per_decl: rS.cpu_per_declaration_ms.workers,
+      baseline_cpu_ms_per_decl: rB0.cpu_per_declaration_ms.workers,
+      pipeline_history_events: rS.history?.events_per_workflow,
+      baseline_history_events: rB0.history?.events_per_workflow,
+      lost,
+      duplicated,
+      not_cleared: integrity.S.not_cleared + integrity.B0.not_cleared,
+      mode: settings.quick ? 'quick' : 'full',
+      experiment: experimentLabel(settings),
+    };
+    const file = `${resultsDir}${runId}.json`;
+    const machine = {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      memoryGb: round1(totalmem() / 2 ** 30),
+      node: process.version,
+      temporalCli: TEMPORAL_CLI_VERSION,
+      kafka: KAFKA_VERSION,
+      loadAverageAtEnd: loadavg(),
+    };
+    const recorded = {
+      ...settings,
+      baselineWorkerSettings: { workflow: CLEARANCE_WORKER_SETTINGS, activities: AGENCY_WORKER_SETTINGS },
+      settingsDrift: drift,
+      topicPartitions: config.topicPartitions,
+    };
+    const document = {
+      run: runId,
+      at: new Date().toISOString(),
+      result,
+      sides: { B0: rB0, S: rS },
+      integrity,
+    };
+    writeFileSync(file, JSON.stringify({ ...document, settings: recorded, machine }, null, 2));
+    printSummary(result, rB0, rS, integrity);
+    say(`wrote ${file}`);
+    if (lost > 0 || duplicated > 0 || result.not_cleared > 0) {
+      say(`FAILED: ${lost} lost, ${duplicated} duplicated, ${result.not_cleared} did not clear`);
+      exitCode = 1;
+    }
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  } finally {
+    await observer?.consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await Promise.all(hosts.map((h) => h.stop().catch(() => undefined)));
+    await client?.connection.close().catch(() => undefined);
+    await temporal?.stop().catch(() => undefined);
+    // The run's topics served this run only; the shared broker need not keep them.
+    await deleteTopics(kafka, pipelineTopics(config, agencies)).catch((error: unknown) =>
+      say(`could not delete the run's topics: ${String(error)}`),
+    );
+    for (const fd of logFds) closeSync(fd);
+    if (started.length > 0) await stackDown(base, (line) => say(`[stack] ${line}`), started);
+  }
+  return exitCode;
+}
+
+async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics, timeout: 10_000 });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** What this run changed from production, in a few words ('production' when nothing). */
+function experimentLabel(settings: Settings): string {
+  const parts: string[] = [];
+  if (settings.layout !== 'split') parts.push(`layout=${settings.layout}`);
+  if (Object.keys(settings.wfOverrides).length) parts.push(`wf=${JSON.stringify(settings.wfOverrides)}`);
+  if (Object.keys(settings.actOverrides).length) parts.push(`act=${JSON.stringify(settings.actOverrides)}`);
+  if (settings.b0EagerActivities) parts.push('b0-eager-activities');
+  if (settings.partitions) parts.push(`partitions=${settings.partitions}`);
+  if (settings.logLevel !== 'info') parts.push(`log=${settings.logLevel}`);
+  if (settings.temporal !== 'private') parts.push(`temporal=${settings.temporal}`);
+  if (settings.fixedRate !== undefined) parts.push(`fixed-rate=${settings.fixedRate}`);
+  if (settings.sqlitePragmas) parts.push(`sqlite=${settings.sqlitePragmas.join(',')}`);
+  if (settings.dynamicConfig) parts.push(`dynamic-config=${settings.dynamicConfig.join(',')}`);
+  return parts.join(' ') || 'production';
+}
+
+// Exit explicitly: a client connection left half-closed by a failure must not keep the run alive.
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,232 @@
+import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Kafka } from 'kafkajs';
+import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
+import { agencyTaskQueue, loadConfig, type Config } from '../runtime/config.js';
+import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { createRootLogger, type Logger } from '../runtime/logger.js';
+import { loadRegistry } from '../runtime/registry.js';
+import { connectTemporal } from '../runtime/temporal.js';
+import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
+import type { Registry } from '../schemas/types.js';
+import { Intake } from '../workers/intake.js';
+import { startTemporalWorkers, WORKFLOWS_PATH } from '../workers/temporal-workers.js';
+import { createBaselineActivities } from './baseline.activities.js';
+import {
+  AGENCY_WORKER_SETTINGS,
+  CLEARANCE_WORKER_SETTINGS,
+  type WorkerOverrides,
+} from './worker-settings.js';
+import {
+  BASELINE_WORKFLOWS_PATH,
+  type HostReply,
+  type HostRequest,
+  type HostSettings,
+} from './host-protocol.js';
+
+// One side of the benchmark, run in a child process of bench/run.ts so that its CPU time is its
+// own (process.cpuUsage covers the Rust core's threads and the workflow thread too), apart from
+// the load generator's. The parent talks to it over the IPC channel (bench/host-protocol.ts):
+// `ready` once it serves, `cpu` on request, and it stops on `stop` or when the parent goes away.
+
+const quietBundler = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+function send(reply: HostReply): void {
+  process.send?.(reply);
+}
+
+/** The registry the pipeline side runs with: every agency automatic, nobody held for inspection. */
+function benchRegistry(config: Config): Registry {
+  const loaded = loadRegistry(config);
+  return { ...loaded, inspection: { ...loaded.inspection, share: 0 } };
+}
+
+async function startBaseline(
+  config: Config,
+  logger: Logger,
+  settings: HostSettings,
+): Promise<() => Promise<void>> {
+  const { taskQueue, agencyQueues } = settings.baseline!;
+  const { wfOverrides = {}, actOverrides = {} } = settings;
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: BASELINE_WORKFLOWS_PATH,
+    logger: quietBundler,
+  });
+  const activities = createBaselineActivities();
+  const workers: Worker[] = [
+    await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue,
+      workflowBundle,
+      // The clearance worker has activities on its queue too; so does this one (they also serve
+      // the eager-dispatch experiment, which puts the reviews on the workflow's own queue).
+      activities,
+      ...CLEARANCE_WORKER_SETTINGS,
+      ...wfOverrides,
+    }),
+  ];
+  // With the reviews on the workflow's own queue (eager experiment) its worker runs them.
+  for (const queue of new Set(Object.values(agencyQueues).filter((q) => q !== taskQueue))) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: queue,
+        activities,
+        ...AGENCY_WORKER_SETTINGS,
+        ...actOverrides,
+      }),
+    );
+  }
+  logger.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'baseline workers started');
+  const done = Promise.all(workers.map((w) => w.run())).then(() => connection.close());
+  done.catch((error: unknown) => fail(`baseline worker failed: ${String(error)}`));
+  return async () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await done;
+  };
+}
+
+/**
+ * startTemporalWorkers with option overrides, for experiments only: the same workers, queues and
+ * activities as workers/temporal-workers.ts, with `overrides` spread over its settings. Without
+ * overrides the bench runs the production function itself.
+ */
+async function startPipelineWorkersWith(
+  config: Config,
+  logger: Logger,
+  kafka: Kafka,
+  registry: Registry,
+  wfOverrides: WorkerOverrides,
+  actOverrides: WorkerOverrides,
+): Promise<() => Promise<void>> {
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const deps = { config, producer, logger };
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+  const workers: Worker[] = [
+    await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      workflowBundle,
+      activities: createClearanceActivities(deps),
+      ...CLEARANCE_WORKER_SETTINGS,
+      ...wfOverrides,
+    }),
+  ];
+  const agencyActivities = createAgencyActivities(deps);
+  for (const agency of registry.agencies.map((a) => a.code)) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: agencyTaskQueue(config, agency),
+        activities: agencyActivities,
+        ...AGENCY_WORKER_SETTINGS,
+        ...actOverrides,
+      }),
+    );
+  }
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await producer.disconnect();
+    await connection.close();
+  });
+  done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
+  return async () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await done;
+  };
+}
+
+async function startPipelineWorkers(
+  config: Config,
+  logger: Logger,
+  kafka: Kafka,
+  registry: Registry,
+  settings: HostSettings,
+): Promise<() => Promise<void>> {
+  const { wfOverrides = {}, actOverrides = {} } = settings;
+  if (Object.keys(wfOverrides).length + Object.keys(actOverrides).length > 0)
+    return startPipelineWorkersWith(config, logger, kafka, registry, wfOverrides, actOverrides);
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+  const workers = await startTemporalWorkers({ config, logger, kafka, registry, workflowBundle });
+  workers.done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
+  return () => workers.shutdown();
+}
+
+async function startIntake(
+  config: Config,
+  logger: Logger,
+  kafka: Kafka,
+  registry: Registry,
+): Promise<() => Promise<void>> {
+  const client = await connectTemporal(config);
+  const intake = new Intake({ config, logger, kafka, client, registry });
+  await intake.start();
+  return async () => {
+    await intake.stop();
+    await client.connection.close();
+  };
+}
+
+/** A worker stopped under the benchmark: tell the parent (which aborts the run) and exit. */
+function fail(message: string): void {
+  send({ type: 'failed', message });
+  // Give the IPC message a moment to leave before the process goes.
+  setTimeout(() => process.exit(1), 200).unref();
+}
+
+async function main(): Promise<void> {
+  const settings = JSON.parse(process.argv[2] ?? '{}') as HostSettings;
+  const { kind } = settings;
+  const config = loadConfig();
+  const logger = createRootLogger(config.logLevel, `bench-${kind}`);
+  // As in production: the worker processes forward the Temporal runtime's logs; intake only has a client.
+  if (kind !== 'pipeline-intake') installTemporalRuntime(logger);
+  const stops: Array<() => Promise<void>> = [];
+  if (kind === 'baseline') {
+    stops.push(await startBaseline(config, logger, settings));
+  } else if (kind === 'pipeline-workers' || kind === 'pipeline-intake' || kind === 'pipeline') {
+    const registry = benchRegistry(config);
+    const kafka = createKafka(config, logger, `bench-${kind}`);
+    await ensureTopics(
+      kafka,
+      pipelineTopics(
+        config,
+        registry.agencies.map((a) => a.code),
+      ),
+      config.topicPartitions,
+    );
+    if (kind !== 'pipeline-intake')
+      stops.push(await startPipelineWorkers(config, logger, kafka, registry, settings));
+    if (kind !== 'pipeline-workers') stops.push(await startIntake(config, logger, kafka, registry));
+  } else {
+    throw new Error(`kind must be baseline, pipeline-workers, pipeline-intake or pipeline; got ${kind}`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Intake first (it feeds the workers), then the workers.
+      for (const s of stops.reverse())
+        await s().catch((error: unknown) => logger.error({ err: error }, 'stop'));
+      send({ type: 'stopped' });
+      process.exit(0);
+    })());
+  process.on('message', (request: HostRequest) => {
+    if (request.cmd === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', id: request.id, userUs: user, systemUs: system });
+    } else if (request.cmd === 'stop') void stop();
+  });
+  // Never outlive the benchmark: if the parent dies, its IPC channel closes.
+  process.on('disconnect', () => void stop());
+  send({ type: 'ready' });
+}
+
+main().catch((error: unknown) =>
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+);
