@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../runtime/registry.js';
@@ -201,7 +200,7 @@ describe('viewFingerprint', () => {
     );
     fc.assert(
       fc.property(viewArb, viewArb, (a, b) => {
-        expect(viewFingerprint(a) === viewFingerprint(b)).toBe(isDeepStrictEqual(a, b));
+        expect(viewFingerprint(a) === viewFingerprint(b)).toBe(deepEqual(a, b));
       }),
       { numRuns: 2000 },
     );
@@ -229,3 +228,13 @@ describe('fingerprint and key order', () => {
     expect(viewFingerprint(b)).toBe(viewFingerprint(a));
   });
 });
+
+/** Deep equality without a Node import (workflow folders stay free of Node builtins). */
+function deepEqual(a: unknown, b: unknown): boolean {
+  try {
+    expect(a).toStrictEqual(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
