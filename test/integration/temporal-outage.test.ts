@@ -41,7 +41,7 @@ describe('Temporal outage', () => {
       `outage: Temporal down ${((Date.now() - outageStarted) / 1000).toFixed(0)}s while ${during.length} records arrived`,
     );
 
-    await assertEverythingAccounted(pipeline, mix, [...before, ...during], 240_000);
+    await assertEverythingAccounted(pipeline, mix, [...before, ...during], { timeoutMs: 240_000 });
     // The intake never left its consumer group: the same member held the partitions throughout.
     expect(membersDuring).toEqual(membersBefore);
     expect(await intakeMembers(pipeline)).toEqual(membersBefore);

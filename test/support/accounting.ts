@@ -41,8 +41,9 @@ export async function assertEverythingAccounted(
   pipeline: TestPipeline,
   mix: DeclarationMix,
   sent: SentRecord[],
-  timeoutMs = 180_000,
+  options: { timeoutMs?: number; crashed?: boolean } = {},
 ): Promise<void> {
+  const { timeoutMs = 180_000, crashed = false } = options;
   const deadline = Date.now() + timeoutMs;
   const remaining = () => Math.max(1000, deadline - Date.now());
 
@@ -72,7 +73,8 @@ export async function assertEverythingAccounted(
     const letters = await waitFor(
       `${invalid.length} dead letters`,
       () =>
-        dlq.messages.length >= invalid.length
+        new Set(dlq.messages.map((m) => (JSON.parse(m.message.value!.toString()) as DeadLetterRecord).ref))
+          .size >= invalid.length
           ? dlq.messages.map((m) => JSON.parse(m.message.value!.toString()) as DeadLetterRecord)
           : undefined,
       remaining(),
@@ -82,7 +84,14 @@ export async function assertEverythingAccounted(
     for (const s of invalid) {
       const ref = `${pipeline.config.topics.declarations}:${s.partition}:${s.offset}`;
       const found = byRef.get(ref) ?? [];
-      expect(found, ref).toHaveLength(1);
+      if (crashed) {
+        // A crash between the dead-letter write and the offset commit redelivers the record and writes
+        // it again: the same input, same ref, same content. Operators' tools deduplicate by ref.
+        expect(found.length, ref).toBeGreaterThanOrEqual(1);
+        for (const copy of found) expect({ ...copy, at: '' }, ref).toEqual({ ...found[0]!, at: '' });
+      } else {
+        expect(found, ref).toHaveLength(1);
+      }
       const expectation = s.record.expect as Extract<MixRecord['expect'], { kind: 'invalid' }>;
       expect(found[0]!.reason, ref).toBe(expectation.reason);
       expect(found[0]!.errors.length, ref).toBeGreaterThan(0);
@@ -90,7 +99,9 @@ export async function assertEverythingAccounted(
       if (s.record.value.length <= 1024 * 1024)
         expect(Buffer.from(found[0]!.valueBase64, 'base64').equals(s.record.value)).toBe(true);
     }
-    expect(letters).toHaveLength(invalid.length);
+    // Nothing else was dead-lettered: exactly the invalid inputs, by their refs.
+    expect(byRef.size).toBe(invalid.length);
+    if (!crashed) expect(letters).toHaveLength(invalid.length);
   } finally {
     await dlq.consumer.disconnect();
   }
