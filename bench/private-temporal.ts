@@ -1,39 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SearchAttributeType } from '@temporalio/common';
 import { stackPaths } from '../infra/stack-settings.js';
-import { installTemporal, temporalHealthy } from '../infra/temporal.node.js';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
-
-/** The stack's own pragmas (infra/temporal.node.ts): WAL, and fsync at checkpoints only. */
-export const STACK_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
-
-/** `temporal server start-dev` spells search attribute types in PascalCase. */
-const CLI_TYPE: Record<string, string> = {
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../infra/processes.js';
+import {
+  installTemporal,
+  searchAttributeArgs,
+  STACK_SQLITE_PRAGMAS,
+  temporalHealthy,
+} from '../infra/temporal.node.js';
 
 /**
  * A Temporal dev server for this benchmark alone: the stack's own CLI build and settings, a fresh
@@ -77,7 +54,7 @@ export class PrivateTemporal {
       'warn',
       ...pragmas.flatMap((p) => ['--sqlite-pragma', p]),
       ...dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]),
-      ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
+      ...searchAttributeArgs(),
     ];
     const logFd = openSync(logPath, 'a');
     const child = spawn(paths.temporalBin, args, { stdio: ['ignore', logFd, logFd] });

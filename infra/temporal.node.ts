@@ -86,15 +86,21 @@ function startDevArgs(node: TemporalNodeSettings): string[] {
     node.namespace,
     '--log-level',
     'warn',
-    // WAL lets visibility reads run beside history writes instead of blocking on them.
-    '--sqlite-pragma',
-    'journal_mode=wal',
-    '--sqlite-pragma',
-    'synchronous=normal',
+    ...STACK_SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...searchAttributeArgs(),
   ];
-  for (const key of SEARCH_ATTRIBUTES)
-    args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
   return args;
+}
+
+/** WAL lets visibility reads run beside history writes instead of blocking on them. */
+export const STACK_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
+/** `--search-attribute` flags registering every key the clearance workflow uses. */
+export function searchAttributeArgs(): string[] {
+  return SEARCH_ATTRIBUTES.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${CLI_TYPE_NAMES[key.type]}`,
+  ]);
 }
 
 /** Starts (or finds running) a Temporal dev server with these settings; `runName` separates independent nodes. */
