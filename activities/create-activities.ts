@@ -2,12 +2,13 @@ import type { ActivityDeps } from './activity-deps.js';
 import { agencyRequestPublisher } from './agency-request-publisher.js';
 import { reviewActivity } from './review.activity.js';
 import { statusPublisher } from './status-publisher.js';
+import { CoalescingSender } from '../runtime/coalescing-sender.js';
 
 /** The clearance task queue's activities: publishing to Kafka for the workflow. */
 export function createClearanceActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
   return {
-    publishStatus: statusPublisher(deps),
+    publishStatus: statusPublisher(deps, new CoalescingSender(deps.producer)),
     ...agencyRequestPublisher(deps),
     /** The time, for the workflow, which must not read a clock itself. */
     async now(): Promise<string> {

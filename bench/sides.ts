@@ -88,6 +88,8 @@ export async function observeStatuses(
   await consumer.subscribe({ topic: config.topics.status, fromBeginning: true });
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.run({
+    // A fresh group that reads from the beginning: committing its offsets would only load the broker.
+    autoCommit: false,
     partitionsConsumedConcurrently: config.topicPartitions,
     eachBatch: async ({ batch }) => {
       const now = Date.now();

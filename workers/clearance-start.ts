@@ -1,12 +1,16 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { agencyTaskQueue, type Config } from '../runtime/config.js';
-import type { Declaration, Registry } from '../schemas/types.js';
+import type { Declaration, Registry, StatusEvent } from '../schemas/types.js';
+import { clearanceSearch, searchUpdates, type ClearanceSearch } from '../workflows/clearance-search.js';
 import {
   CLEARANCE_WORKFLOW_TYPE,
   declarationWorkflowId,
   type ClearanceInput,
 } from '../workflows/messages.js';
+import { agencyPolicies, openingEvents, openingTransition } from '../workflows/opening.js';
 import { DeclarationStatus, PendingAgencies, Regime, TraderTaxId } from '../workflows/search-attributes.js';
+import { stampStatusEvents } from '../activities/status-publisher.js';
 import { contentHash } from './intake-parse.js';
 
 /** Everything a clearance starts from; recorded in its history, so a replay starts from the same. */
@@ -28,6 +32,33 @@ export function clearanceInput(
   };
 }
 
+export interface Opening {
+  /** The input, marked so that the workflow starts from the opening events instead of publishing them. */
+  input: ClearanceInput;
+  /** RECEIVED and IN_REVIEW, stamped and checked against the status event schema. */
+  events: StatusEvent[];
+  search: ClearanceSearch;
+}
+
+/**
+ * The opening intake publishes itself (see `ClearanceInput.openingPublished`). Undefined when it
+ * cannot be built (the registry cannot route the declaration): the workflow then opens as it
+ * would without intake's help, and fails saying why.
+ */
+export function intakeOpening(input: ClearanceInput, at: string): Opening | undefined {
+  try {
+    const { state } = openingTransition(input.declaration, input.registry);
+    const workflowId = declarationWorkflowId(input.declaration.declarationId);
+    return {
+      input: { ...input, openingPublished: true },
+      events: stampStatusEvents(openingEvents(state, input.sequenceBase), at, workflowId),
+      search: clearanceSearch(state, agencyPolicies(input.registry), {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 export type ClearanceStart = [
   typeof CLEARANCE_WORKFLOW_TYPE,
   WorkflowStartOptions<(input: ClearanceInput) => Promise<unknown>>,
@@ -37,7 +68,12 @@ export type ClearanceStart = [
 export function clearanceStart(
   config: Pick<Config, 'taskQueue'>,
   input: ClearanceInput,
-  options: { source: string; reusePolicy?: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' },
+  options: {
+    source: string;
+    reusePolicy?: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY';
+    /** The search attributes of the opened state, when intake publishes the opening itself. */
+    opened?: ClearanceSearch;
+  },
 ): ClearanceStart {
   const { declaration } = input;
   return [
@@ -52,10 +88,14 @@ export function clearanceStart(
       workflowIdReusePolicy: options.reusePolicy ?? 'REJECT_DUPLICATE',
       memo: { contentHash: input.contentHash, source: options.source },
       typedSearchAttributes: [
-        { key: DeclarationStatus, value: 'RECEIVED' },
         { key: TraderTaxId, value: declaration.trader.taxId },
         { key: Regime, value: declaration.regime },
-        { key: PendingAgencies, value: [] },
+        ...(options.opened
+          ? searchUpdates(options.opened).filter((pair): pair is SearchAttributePair => pair.value !== null)
+          : [
+              { key: DeclarationStatus, value: 'RECEIVED' },
+              { key: PendingAgencies, value: [] },
+            ]),
       ],
     },
   ];

@@ -13,7 +13,9 @@ import {
   withdrawUpdate,
   type ClearanceSnapshot,
 } from '../workflows/messages.js';
-import { clearanceInput, clearanceStart } from './clearance-start.js';
+import { statusRecords } from '../activities/status-publisher.js';
+import { CoalescingSender } from '../runtime/coalescing-sender.js';
+import { clearanceInput, clearanceStart, intakeOpening, type Opening } from './clearance-start.js';
 import { assertNoOpenClearance } from './open-clearance.js';
 import { recordRef, type RecordSource } from './dead-letter.js';
 import { parseTraderMessage, type Parsed } from './intake-parse.js';
@@ -39,6 +41,8 @@ export type IntakeOutcome =
  */
 export class Intake {
   private readonly consumer: KeyedConsumer;
+  /** The opening events of declarations started at about the same time go out in one request. */
+  private readonly statusSender: CoalescingSender;
 
   constructor(private readonly deps: IntakeDeps) {
     this.consumer = new KeyedConsumer(deps.kafka, {
@@ -48,6 +52,7 @@ export class Intake {
       logger: deps.logger,
       handle: (source, steps) => this.handle(source, steps),
     });
+    this.statusSender = new CoalescingSender(this.consumer.producer);
   }
 
   async start(): Promise<void> {
@@ -84,14 +89,16 @@ export class Intake {
   ): Promise<IntakeOutcome> {
     const { config, client, registry } = this.deps;
     const workflowId = declarationWorkflowId(declaration.declarationId);
-    const input = clearanceInput(config, registry, declaration, Number(source.message.timestamp));
+    const plain = clearanceInput(config, registry, declaration, Number(source.message.timestamp));
+    const opening = intakeOpening(plain, new Date().toISOString());
+    const input = opening?.input ?? plain;
     const hash = input.contentHash;
     const receivedAt = input.receivedAt;
+    const ref = recordRef({ ...source, offset: source.message.offset });
     const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
     try {
-      await client.workflow.start(
-        ...clearanceStart(config, input, { source: recordRef({ ...source, offset: source.message.offset }) }),
-      );
+      await client.workflow.start(...clearanceStart(config, input, { source: ref, opened: opening?.search }));
+      if (opening) await this.publishOpening(opening);
       log.info('clearance started');
       return 'started';
     } catch (error) {
@@ -100,10 +107,12 @@ export class Intake {
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.memo?.contentHash === hash) {
+      // This very record started the clearance and is delivered again: intake may have stopped
+      // before it published the opening. Consumers drop the repeat by its sequence.
+      if (opening && description.memo.source === ref) await this.publishOpening(opening);
       log.info('exact duplicate of a known declaration; nothing to do');
       return 'duplicate';
     }
-    const ref = recordRef({ ...source, offset: source.message.offset });
     if (description.status.name === 'RUNNING') {
       await handle.signal(duplicateSignal, { contentHash: hash, receivedAt, source: ref });
       log.warn('conflicting duplicate reported to the trader');
@@ -124,6 +133,10 @@ export class Intake {
       steps,
     );
     return 'deadlettered';
+  }
+
+  private async publishOpening(opening: Opening): Promise<void> {
+    await this.statusSender.send(this.deps.config.topics.status, statusRecords(opening.events));
   }
 
   private async forward(

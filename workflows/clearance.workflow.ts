@@ -23,11 +23,9 @@ import {
   applyDecision,
   applyWithdrawal,
   decisionRefusal,
-  initialState,
   isFinal,
   overallStatus,
   statusEvent,
-  type AgencyPolicy,
   type ClearanceState,
   type DecisionInput,
   type StatusReason,
@@ -48,14 +46,9 @@ import {
   type DecisionCommand,
   type UpdateAck,
 } from './messages.js';
+import { agencyPolicies, openingEvents, openingTransition } from './opening.js';
 import { route } from './routing.js';
-import {
-  DeclarationStatus,
-  FailedAgency,
-  NextDeadline,
-  PendingAgencies,
-  QueuedAgencies,
-} from './search-attributes.js';
+import { clearanceSearch, searchKey, searchUpdates } from './clearance-search.js';
 
 /**
  * Publishing to Kafka runs as local activities in the workflow's own worker: no extra task-queue
@@ -106,18 +99,13 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   const kafka = oneAtATime(kafkaActivities);
   const { declaration, registry } = input;
   const declarationId = declaration.declarationId;
-  const policies: Record<string, AgencyPolicy & { adapter: string }> = Object.fromEntries(
-    registry.agencies.map((a) => [
-      a.code,
-      { mode: a.mode, deadline: a.deadline, deadlinePolicy: a.deadlinePolicy, adapter: a.adapter },
-    ]),
-  );
+  const policies = agencyPolicies(registry);
   const reroute = (d: typeof declaration) => route(d, registry);
 
   let state: ClearanceState;
   let startEffects: Transition['effects'] | undefined;
   try {
-    const start = input.carried ? undefined : initialState(declaration, reroute(declaration), policies);
+    const start = input.carried ? undefined : openingTransition(declaration, registry);
     state = input.carried?.state ?? start!.state;
     startEffects = start?.effects;
   } catch (error) {
@@ -145,6 +133,12 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   let failure: { agency: string; message: string } | undefined;
   let dirty = true;
   let lastSearch = '';
+  if (startEffects && input.openingPublished) {
+    // Intake published RECEIVED and IN_REVIEW, and set the matching search attributes at start.
+    lastEvent = openingEvents(state, input.sequenceBase)[1];
+    sequence = lastEvent.sequence;
+    lastSearch = searchKey(clearanceSearch(state, policies, deadlines));
+  }
 
   const reviewers = new Map<string, AgencyActivities>();
   function reviewer(agency: string): AgencyActivities {
@@ -501,24 +495,11 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   }
 
   function upsertSearch(): void {
-    const pending = state.reviews
-      .filter((r) => r.state === 'PENDING' || r.state === 'OVERDUE')
-      .map((r) => r.agency);
-    const queued = pending.filter((agency) => policies[agency]?.mode === 'queue');
-    const next = queued
-      .map((agency) => deadlines[agency])
-      .filter((d): d is string => Boolean(d))
-      .sort()[0];
-    const search = JSON.stringify([overallStatus(state), pending, queued, next, failure?.agency]);
-    if (search === lastSearch) return; // every upsert is a history event; skip the ones that change nothing
-    lastSearch = search;
-    upsertSearchAttributes([
-      { key: DeclarationStatus, value: overallStatus(state) },
-      { key: PendingAgencies, value: pending },
-      { key: QueuedAgencies, value: queued },
-      { key: NextDeadline, value: next ? new Date(next) : null },
-      ...(failure ? [{ key: FailedAgency, value: failure.agency }] : []),
-    ]);
+    const search = clearanceSearch(state, policies, deadlines, failure?.agency);
+    const key = searchKey(search);
+    if (key === lastSearch) return; // every upsert is a history event; skip the ones that change nothing
+    lastSearch = key;
+    upsertSearchAttributes(searchUpdates(search));
   }
 
   if (startEffects) for (const agency of startEffects.startReviews) startReview(agency);

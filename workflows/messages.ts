@@ -29,6 +29,13 @@ export interface ClearanceInput {
   receivedAt: string;
   /** SHA-256 of the declaration as submitted; a resubmission with another hash is a conflict. */
   contentHash: string;
+  /**
+   * Intake published the opening events (RECEIVED, IN_REVIEW: `openingEvents`) and set the
+   * matching search attributes at start, so the workflow starts from them instead of publishing
+   * them itself: one local activity, one marker and one upsert fewer per declaration, and intake
+   * sends the opening events of many declarations in one produce request.
+   */
+  openingPublished?: boolean;
   /** Runs before this one (continue-as-new). */
   run?: number;
   /** How long the workflow stays open after a final status, answering duplicates and late messages. */

@@ -4,8 +4,8 @@ import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { checkRequiredDocuments } from '../../activities/adapters/documents.adapter.js';
 import { agencyRequestsTopic } from '../../runtime/config.js';
 import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
-import type { AgencyRequest, Declaration, Registry } from '../../schemas/types.js';
-import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
+import type { AgencyRequest, Declaration, Registry, StatusEvent } from '../../schemas/types.js';
+import { clearanceInput, clearanceStart, intakeOpening } from '../../workers/clearance-start.js';
 import {
   amendUpdate,
   decideUpdate,
@@ -22,8 +22,8 @@ let pipeline: TestPipeline;
 
 const item = sampleItem;
 
-async function start(p: TestPipeline, declaration: Declaration): Promise<void> {
-  const input = clearanceInput(p.config, p.registry, declaration, Date.now());
+async function start(p: TestPipeline, declaration: Declaration, receivedAtMs = Date.now()): Promise<void> {
+  const input = clearanceInput(p.config, p.registry, declaration, receivedAtMs);
   await p.client.workflow.start(...clearanceStart(p.config, input, { source: 'workflow-test' }));
 }
 
@@ -56,6 +56,55 @@ describe('clearance workflow', () => {
       .getHandle(declarationWorkflowId(declaration.declarationId))
       .result();
     expect(result.status).toBe('CLEARED');
+  });
+
+  it('opened by intake, starts from the opening events intake publishes and publishes only what follows', async () => {
+    const sequenceBase = Date.now();
+    const plain = sampleDeclaration();
+    const opened = { ...sampleDeclaration(), items: plain.items, documents: plain.documents };
+    await start(pipeline, plain, sequenceBase);
+    const opening = intakeOpening(
+      clearanceInput(pipeline.config, pipeline.registry, opened, sequenceBase),
+      new Date().toISOString(),
+    )!;
+    await pipeline.client.workflow.start(
+      ...clearanceStart(pipeline.config, opening.input, { source: 'workflow-test', opened: opening.search }),
+    );
+    await pipeline.waitForStatus(plain.declarationId, 'CLEARED');
+    await pipeline.waitForStatus(opened.declarationId, 'CLEARED');
+
+    // Intake's opening events are exactly those the workflow publishes when it opens by itself.
+    const comparable = (e: StatusEvent) => ({ ...e, declarationId: 'X', at: 'T', workflowId: 'W' });
+    const own = pipeline.eventsFor(plain.declarationId);
+    expect(own.slice(0, 2).map((e) => e.status)).toEqual(['RECEIVED', 'IN_REVIEW']);
+    expect(opening.events.map(comparable)).toEqual(own.slice(0, 2).map(comparable));
+    // The workflow opened by intake publishes only what follows, numbered right after intake's events
+    // (how many events follow depends on whether both reviews answer in one workflow task).
+    const rest = pipeline.eventsFor(opened.declarationId);
+    expect(rest[0]!.sequence).toBe(sequenceBase + 3);
+    expect(rest.map((e) => e.status)).not.toContain('RECEIVED');
+    const outcome = (e: StatusEvent) => [
+      e.status,
+      e.agencies,
+      e.decisions?.map((d) => `${d.agency}:${d.outcome}`).sort(),
+    ];
+    expect(outcome(rest.at(-1)!)).toEqual(outcome(own.at(-1)!));
+
+    // Its first workflow task only starts the reviews: no local-activity marker, no upsert.
+    const history = await pipeline.client.workflow
+      .getHandle(declarationWorkflowId(opened.declarationId))
+      .fetchHistory();
+    const events = history.events!;
+    const firstTask = events.slice(
+      0,
+      events.findIndex((e) => e.activityTaskStartedEventAttributes),
+    );
+    expect(firstTask.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(2);
+    expect(
+      firstTask.filter(
+        (e) => e.markerRecordedEventAttributes || e.upsertWorkflowSearchAttributesEventAttributes,
+      ),
+    ).toEqual([]);
   });
 
   it('rejects on one rejection and withdraws the other open reviews, telling their agencies', async () => {
