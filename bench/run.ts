@@ -83,8 +83,10 @@ Options:
                           127.0.0.1:7233). Set TEMPORAL_ADDRESS and shared is the default.
 
 Experiments (each moves the run away from production; the result file records them):
-  --layout split|single   S's intake in a process of its own, as npm start runs it (split,
-                          the default), or in the workers' process (single)
+  --layout single|split   S as npm start runs it: one process with the workers, intake (which
+                          starts clearances eagerly, on the workers' connection) and the decision
+                          bridge (single, the default); or intake in a process of its own, with
+                          its own connection, as npm start -- --split runs it (split)
   --wf-worker-options J   JSON merged into the workflow workers' options, both sides, e.g.
                           '{"maxConcurrentWorkflowTaskPolls":20}'
   --activity-worker-options J   the same for the activity (agency) workers
@@ -154,7 +156,7 @@ function parseSettings(): Settings | undefined {
       'quiet-budget-seconds': { type: 'string' },
       'log-level': { type: 'string' },
       partitions: { type: 'string' },
-      layout: { type: 'string', default: 'split' },
+      layout: { type: 'string', default: 'single' },
       'wf-worker-options': { type: 'string' },
       'activity-worker-options': { type: 'string' },
       'b0-eager-activities': { type: 'boolean', default: false },
@@ -588,7 +590,7 @@ async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
 /** What this run changed from production, in a few words ('production' when nothing). */
 function experimentLabel(settings: Settings): string {
   const parts: string[] = [];
-  if (settings.layout !== 'split') parts.push(`layout=${settings.layout}`);
+  if (settings.layout !== 'single') parts.push(`layout=${settings.layout}`);
   if (Object.keys(settings.wfOverrides).length) parts.push(`wf=${JSON.stringify(settings.wfOverrides)}`);
   if (Object.keys(settings.actOverrides).length) parts.push(`act=${JSON.stringify(settings.actOverrides)}`);
   if (settings.b0EagerActivities) parts.push('b0-eager-activities');

@@ -9,6 +9,7 @@ import { connectTemporal } from '../runtime/temporal.js';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { Intake } from '../workers/intake.js';
+import { startPipeline } from '../workers/pipeline.js';
 import { startTemporalWorkers, WORKFLOWS_PATH } from '../workers/temporal-workers.js';
 import { createBaselineActivities } from './baseline.activities.js';
 import {
@@ -149,12 +150,29 @@ async function startPipelineWorkers(
   settings: HostSettings,
 ): Promise<() => Promise<void>> {
   const { wfOverrides = {}, actOverrides = {} } = settings;
-  if (Object.keys(wfOverrides).length + Object.keys(actOverrides).length > 0)
+  if (hasOverrides(settings))
     return startPipelineWorkersWith(config, logger, kafka, registry, wfOverrides, actOverrides);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
   const workers = await startTemporalWorkers({ config, logger, kafka, registry, workflowBundle });
   workers.done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
   return () => workers.shutdown();
+}
+
+/** Exactly what `npm start` runs: workers/pipeline.ts, with a prebuilt bundle. */
+async function startWholePipeline(
+  config: Config,
+  logger: Logger,
+  kafka: Kafka,
+  registry: Registry,
+): Promise<() => Promise<void>> {
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+  const pipeline = await startPipeline({ config, logger, kafka, registry, workflowBundle });
+  pipeline.done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
+  return () => pipeline.stop();
+}
+
+function hasOverrides({ wfOverrides = {}, actOverrides = {} }: HostSettings): boolean {
+  return Object.keys(wfOverrides).length + Object.keys(actOverrides).length > 0;
 }
 
 async function startIntake(
@@ -200,9 +218,13 @@ async function main(): Promise<void> {
       ),
       config.topicPartitions,
     );
-    if (kind !== 'pipeline-intake')
-      stops.push(await startPipelineWorkers(config, logger, kafka, registry, settings));
-    if (kind !== 'pipeline-workers') stops.push(await startIntake(config, logger, kafka, registry));
+    if (kind === 'pipeline' && !hasOverrides(settings)) {
+      stops.push(await startWholePipeline(config, logger, kafka, registry));
+    } else {
+      if (kind !== 'pipeline-intake')
+        stops.push(await startPipelineWorkers(config, logger, kafka, registry, settings));
+      if (kind !== 'pipeline-workers') stops.push(await startIntake(config, logger, kafka, registry));
+    }
   } else {
     throw new Error(`kind must be baseline, pipeline-workers, pipeline-intake or pipeline; got ${kind}`);
   }

@@ -27,6 +27,11 @@ export interface IntakeDeps {
   kafka: Kafka;
   client: Client;
   registry: Registry;
+  /**
+   * Ask the server to hand a new clearance's first workflow task straight back. Only when `client`
+   * is on the connection of workers in this process (see startPipeline): the task goes to them.
+   */
+  eagerStart?: boolean;
 }
 
 /** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
@@ -97,7 +102,8 @@ export class Intake {
     const ref = recordRef({ ...source, offset: source.message.offset });
     const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
     try {
-      await client.workflow.start(...clearanceStart(config, input, { source: ref, opened: opening?.search }));
+      const [type, options] = clearanceStart(config, input, { source: ref, opened: opening?.search });
+      await client.workflow.start(type, { ...options, requestEagerStart: this.deps.eagerStart ?? false });
       if (opening) await this.publishOpening(opening);
       log.info('clearance started');
       return 'started';

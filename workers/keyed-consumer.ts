@@ -18,6 +18,15 @@ export type RecordHandler = (source: RecordSource, steps: Set<string>) => Promis
 const KEY_CONCURRENCY = 32;
 
 /**
+ * Offsets are committed at most this often, not after every batch (kafkajs's default): a commit
+ * is a write on the broker, and under light load every batch holds a single record. A restart
+ * re-reads at most this much, which the handlers make harmless.
+ */
+const COMMIT_INTERVAL_MS = 1_000;
+
+type CommitFn = EachBatchPayload['commitOffsetsIfNecessary'];
+
+/**
  * A consumer that hands each record off durably before its offset counts as done. Offsets are
  * resolved in order and only after the handler returned, so a crash at any point means
  * redelivery; the handlers make redelivery harmless. Records with one key are handled in order;
@@ -28,6 +37,12 @@ export class KeyedConsumer {
   readonly producer: Producer;
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
+  /** Per partition, the last offset handed off and not yet committed. */
+  private readonly resolved = new Map<number, string>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private lastCommitAt = 0;
+  /** The latest batch's commit function: it commits for the group's current generation. */
+  private commit: CommitFn | undefined;
 
   constructor(
     kafka: Kafka,
@@ -54,8 +69,11 @@ export class KeyedConsumer {
     await this.consumer.connect();
     // A new group reads from the beginning, so nothing produced before the first start is lost.
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    // After a rebalance another member may own a partition: its records are redelivered there.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.resolved.clear());
     await this.consumer.run({
       eachBatchAutoResolve: false,
+      autoCommit: false,
       partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.onBatch(payload),
     });
@@ -63,6 +81,8 @@ export class KeyedConsumer {
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    await this.consumer.stop();
+    await this.commitResolved();
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
@@ -98,8 +118,11 @@ export class KeyedConsumer {
     let next = 0;
     // Offsets are resolved strictly in order: a later record finishing first waits for the earlier ones.
     const advance = () => {
-      while (next < messages.length && done.has(messages[next]!.offset))
-        resolveOffset(messages[next++]!.offset);
+      while (next < messages.length && done.has(messages[next]!.offset)) {
+        const { offset } = messages[next++]!;
+        resolveOffset(offset);
+        this.resolved.set(batch.partition, offset);
+      }
     };
     const byKey = new Map<string, KafkaMessage[]>();
     for (const message of messages) {
@@ -124,8 +147,38 @@ export class KeyedConsumer {
       }
     });
     await Promise.all(lanes);
-    await commitOffsetsIfNecessary();
+    this.commitSoon(commitOffsetsIfNecessary);
     await heartbeat();
+  }
+
+  /** Commits now if the last commit is a second old, else once it is; one timer at a time. */
+  private commitSoon(commit: CommitFn): void {
+    this.commit = commit;
+    if (this.commitTimer || this.stopping.signal.aborted) return;
+    const wait = Math.max(0, this.lastCommitAt + COMMIT_INTERVAL_MS - Date.now());
+    this.commitTimer = setTimeout(() => void this.commitResolved(), wait);
+  }
+
+  private async commitResolved(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (this.resolved.size === 0 || !this.commit) return;
+    // The committed offset is the next one to read.
+    const partitions = [...this.resolved].map(([partition, offset]) => ({
+      partition,
+      offset: (BigInt(offset) + 1n).toString(),
+    }));
+    this.resolved.clear();
+    this.lastCommitAt = Date.now();
+    try {
+      await this.commit({ topics: [{ topic: this.options.topic, partitions }] });
+    } catch (error) {
+      // During a rebalance, say. Not committed only means delivered again, and handled idempotently.
+      this.options.logger.warn(
+        { err: error, partitions },
+        'offset commit failed; those records may be redelivered',
+      );
+    }
   }
 
   /**

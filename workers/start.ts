@@ -7,14 +7,23 @@ import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { openPipeline } from './process-lifecycle.js';
 
-const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs]
+const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs] [-- --split]
 
 Brings up the local Kafka and Temporal (unless KAFKA_BROKERS / TEMPORAL_ADDRESS point elsewhere),
-then runs the pipeline's worker processes in the foreground. Ctrl-C stops the workers, and the
-stack too if this command started it (--keep-stack leaves it running).`;
+then runs the pipeline in the foreground: one process with the Temporal workers, intake and the
+decision bridge (workers/pipeline.worker.ts). Ctrl-C stops it, and the stack too if this command
+started it (--keep-stack leaves it running).
 
-/** The pipeline's processes; each could run on its own host, this runs them side by side. */
-const PROCESSES = [
+  --keep-stack   leave Kafka and Temporal running after Ctrl-C
+  --json-logs    print the processes' pino JSON lines as they are
+  --split        run the three roles as processes of their own (temporal-worker, intake,
+                 decision-bridge), as a deployment that scales them apart would`;
+
+/** The whole pipeline in one process: the cheapest layout, and what the benchmark measures. */
+const SINGLE = [{ name: 'pipeline', script: 'workers/pipeline.worker.ts' }];
+
+/** The roles apart; each could run on its own host. */
+const SPLIT = [
   { name: 'temporal-worker', script: 'workers/temporal.worker.ts' },
   { name: 'intake', script: 'workers/intake.worker.ts' },
   { name: 'decision-bridge', script: 'workers/decision-bridge.worker.ts' },
@@ -25,6 +34,7 @@ async function main(): Promise<void> {
     options: {
       'keep-stack': { type: 'boolean', default: false },
       'json-logs': { type: 'boolean', default: false },
+      split: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -34,7 +44,7 @@ async function main(): Promise<void> {
   const { started } = await stackUp(config, say);
   const { registry } = await openPipeline(config, createRootLogger('warn', 'start'), 'ventanilla-start');
 
-  const children = PROCESSES.map(({ name, script }) => {
+  const children = (values.split ? SPLIT : SINGLE).map(({ name, script }) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: process.env,

@@ -23,6 +23,12 @@ export interface TemporalWorkersOptions {
 }
 
 export interface RunningWorkers {
+  /**
+   * The workers' connection. A client on it (`new Client({ connection })`) calls Temporal through
+   * the SDK's native core instead of a second, JavaScript gRPC stack, and can start clearances
+   * eagerly: the server hands the first workflow task back in its answer, to these workers.
+   */
+  connection: NativeConnection;
   /** Resolves when every worker has stopped; rejects if one fails. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -74,6 +80,7 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
     await connection.close();
   });
   return {
+    connection,
     done,
     async shutdown() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -2,8 +2,8 @@ import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import { openPipeline, runProcess } from './process-lifecycle.js';
 import { startTemporalWorkers } from './temporal-workers.js';
 
-// The Temporal worker process: the clearance workflow and every agency's automatic reviews.
-// `VENTANILLA_WORKER_AGENCIES=HEALTH,ECONOMY` limits which agencies' review queues it serves.
+// The Temporal worker process (`npm start -- --split`): the clearance workflow and every agency's
+// automatic reviews.
 runProcess('temporal-worker', async ({ config, logger }) => {
   installTemporalRuntime(logger);
   const { registry, kafka } = await openPipeline(config, logger, 'ventanilla-worker');
