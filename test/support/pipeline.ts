@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
@@ -6,7 +6,6 @@ import { loadConfig, type Config } from '../../runtime/config.js';
 import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../../runtime/kafka.js';
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
-import { connectTemporal } from '../../runtime/temporal.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
 import { DecisionBridge } from '../../workers/decision-bridge.js';
 import { Intake } from '../../workers/intake.js';
@@ -75,7 +74,8 @@ export class TestPipeline {
       workflowBundle: options.workflowBundle,
       extraAdapters: options.extraAdapters,
     });
-    const client = await connectTemporal(config);
+    // As in workers/pipeline.ts: intake and the bridge on the workers' native connection.
+    const client = new Client({ connection: workers.connection, namespace: config.temporalNamespace });
     const producer = createProducer(kafka);
     await producer.connect();
     const collector = await collectTopic(kafka, config.topics.status);
@@ -106,6 +106,7 @@ export class TestPipeline {
       kafka: this.kafka,
       client: this.client,
       registry: this.registry,
+      eagerStart: true,
     });
     await this.intake.start();
   }
@@ -171,8 +172,8 @@ export class TestPipeline {
     await this.bridge?.stop();
     await this.collector.consumer.disconnect();
     await this.producer.disconnect();
+    // The client's connection is the workers': shutting them down closes it.
     await this.workers.shutdown();
-    await this.client.connection.close();
     await deleteTopicsWithPrefix(this.kafka, this.env.VENTANILLA_TOPIC_PREFIX!);
   }
 }
