@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The real intake worker as a child process, so a test can SIGKILL it like a crashing host. */
+/**
+ * The real intake worker (or the whole pipeline process, which runs intake too) as a child
+ * process, so a test can SIGKILL it like a crashing host.
+ */
 export class IntakeProcess {
   private output = '';
   private constructor(private readonly child: ChildProcess) {
@@ -11,8 +14,8 @@ export class IntakeProcess {
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
-  static start(env: Record<string, string>): IntakeProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/intake.worker.ts'], {
+  static start(env: Record<string, string>, script = 'workers/intake.worker.ts'): IntakeProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,11 +34,16 @@ export class IntakeProcess {
     }
   }
 
-  kill(signal: NodeJS.Signals): Promise<void> {
+  /** Resolves with the exit code (null when a signal ended it). */
+  kill(signal: NodeJS.Signals): Promise<number | null> {
     return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve(this.child.exitCode);
+      this.child.once('exit', (code) => resolve(code));
       this.child.kill(signal);
     });
+  }
+
+  get log(): string {
+    return this.output;
   }
 }
