@@ -1,6 +1,9 @@
 import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
 import { agencyRequestsTopic, type Config } from './config.js';
 import type { Logger } from './logger.js';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix.js';
+
+applyKafkajsIdleFix();
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
