@@ -8,7 +8,7 @@ import { CoalescingSender } from '../runtime/coalescing-sender.js';
 export function createClearanceActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => new Date());
   return {
-    publishStatus: statusPublisher(deps, new CoalescingSender(deps.producer)),
+    publishStatus: statusPublisher(deps, deps.statusSender ?? new CoalescingSender(deps.producer)),
     ...agencyRequestPublisher(deps),
     /** The time, for the workflow, which must not read a clock itself. */
     async now(): Promise<string> {

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
@@ -16,6 +16,8 @@ export interface DecisionBridgeDeps {
   logger: Logger;
   kafka: Kafka;
   client: Client;
+  /** Shared with the other roles of the process (see startPipeline); otherwise the bridge has its own. */
+  producer?: Producer;
 }
 
 /**
@@ -34,6 +36,7 @@ export class DecisionBridge {
       deadLetterTopic: deps.config.topics.deadletter,
       logger: deps.logger,
       handle: (source, steps) => this.handle(source, steps),
+      producer: deps.producer,
     });
   }
 

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { errorLines } from '../schemas/format-errors.js';
@@ -32,6 +32,9 @@ export interface IntakeDeps {
    * is on the connection of workers in this process (see startPipeline): the task goes to them.
    */
   eagerStart?: boolean;
+  /** Shared with the other roles of the process (see startPipeline); otherwise intake has its own. */
+  producer?: Producer;
+  statusSender?: CoalescingSender;
 }
 
 /** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
@@ -56,8 +59,9 @@ export class Intake {
       deadLetterTopic: deps.config.topics.deadletter,
       logger: deps.logger,
       handle: (source, steps) => this.handle(source, steps),
+      producer: deps.producer,
     });
-    this.statusSender = new CoalescingSender(this.consumer.producer);
+    this.statusSender = deps.statusSender ?? new CoalescingSender(this.consumer.producer);
   }
 
   async start(): Promise<void> {

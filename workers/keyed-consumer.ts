@@ -35,6 +35,7 @@ type CommitFn = EachBatchPayload['commitOffsetsIfNecessary'];
 export class KeyedConsumer {
   /** For the handlers' own writes (dead letters, status events); connected while consuming. */
   readonly producer: Producer;
+  private readonly ownsProducer: boolean;
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
   /** Per partition, the last offset handed off and not yet committed. */
@@ -52,9 +53,12 @@ export class KeyedConsumer {
       deadLetterTopic: string;
       logger: Logger;
       handle: RecordHandler;
+      /** A producer shared with the rest of the process; its owner connects and disconnects it. */
+      producer?: Producer;
     },
   ) {
-    this.producer = createProducer(kafka);
+    this.ownsProducer = !options.producer;
+    this.producer = options.producer ?? createProducer(kafka);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 30_000,
@@ -65,7 +69,7 @@ export class KeyedConsumer {
   }
 
   async start(): Promise<void> {
-    await this.producer.connect();
+    if (this.ownsProducer) await this.producer.connect();
     await this.consumer.connect();
     // A new group reads from the beginning, so nothing produced before the first start is lost.
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
@@ -84,7 +88,7 @@ export class KeyedConsumer {
     await this.consumer.stop();
     await this.commitResolved();
     await this.consumer.disconnect();
-    await this.producer.disconnect();
+    if (this.ownsProducer) await this.producer.disconnect();
   }
 
   /**

@@ -1,4 +1,6 @@
 import { Client } from '@temporalio/client';
+import { CoalescingSender } from '../runtime/coalescing-sender.js';
+import { createProducer } from '../runtime/kafka.js';
 import { DecisionBridge } from './decision-bridge.js';
 import { Intake } from './intake.js';
 import { startTemporalWorkers, type TemporalWorkersOptions } from './temporal-workers.js';
@@ -19,15 +21,22 @@ export interface RunningPipeline {
  */
 export async function startPipeline(options: TemporalWorkersOptions): Promise<RunningPipeline> {
   const { config, logger, kafka, registry } = options;
-  const workers = await startTemporalWorkers(options);
+  // One producer and one status sender for the process: intake's opening events and the
+  // workflows' later ones go out in the same produce requests.
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const statusSender = new CoalescingSender(producer);
+  const workers = await startTemporalWorkers({ ...options, producer, statusSender });
   const client = new Client({ connection: workers.connection, namespace: config.temporalNamespace });
-  const intake = new Intake({ config, logger, kafka, client, registry, eagerStart: true });
-  const bridge = new DecisionBridge({ config, logger, kafka, client });
+  const shared = { config, logger, kafka, client, producer };
+  const intake = new Intake({ ...shared, registry, statusSender, eagerStart: true });
+  const bridge = new DecisionBridge(shared);
   try {
     await intake.start();
     await bridge.start();
   } catch (error) {
     await workers.shutdown();
+    await producer.disconnect();
     throw error;
   }
   return {
@@ -36,6 +45,7 @@ export async function startPipeline(options: TemporalWorkersOptions): Promise<Ru
       // The consumers first, so that nothing is handed to workers that are going away.
       await Promise.all([intake.stop(), bridge.stop()]);
       await workers.shutdown();
+      await producer.disconnect();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import type { CoalescingSender } from '../runtime/coalescing-sender.js';
 import type { AgencyAdapter } from '../activities/adapters/adapter.js';
 import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
 import { agencyTaskQueue, type Config } from '../runtime/config.js';
@@ -20,6 +21,9 @@ export interface TemporalWorkersOptions {
   extraAdapters?: Record<string, AgencyAdapter>;
   /** Agencies whose review workers this process runs; all of the registry's by default. */
   agencies?: string[];
+  /** A connected producer shared with the rest of the process (its owner disconnects it). */
+  producer?: Producer;
+  statusSender?: CoalescingSender;
 }
 
 export interface RunningWorkers {
@@ -42,9 +46,15 @@ export interface RunningWorkers {
 export async function startTemporalWorkers(options: TemporalWorkersOptions): Promise<RunningWorkers> {
   const { config, logger, kafka, registry } = options;
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const producer = createProducer(kafka);
-  await producer.connect();
-  const deps = { config, producer, logger, extraAdapters: options.extraAdapters };
+  const producer = options.producer ?? createProducer(kafka);
+  if (!options.producer) await producer.connect();
+  const deps = {
+    config,
+    producer,
+    logger,
+    extraAdapters: options.extraAdapters,
+    statusSender: options.statusSender,
+  };
   const workflowSource = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: WORKFLOWS_PATH };
@@ -76,7 +86,7 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
   }
   logger.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'temporal workers started');
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
-    await producer.disconnect();
+    if (!options.producer) await producer.disconnect();
     await connection.close();
   });
   return {
