@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
 import { createKafka, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
 import { loadRegistry } from '../runtime/registry.js';
+import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
 
@@ -73,4 +74,27 @@ export async function openPipeline(
     config.topicPartitions,
   );
   return { registry, kafka };
+}
+
+/**
+ * A process that runs Temporal workers (and perhaps more): the SDK's logs go into pino, and the
+ * process exits when a worker fails, since it can no longer do its part.
+ */
+export function runWorkerProcess(
+  component: string,
+  start: (context: ProcessContext & { registry: Registry; kafka: Kafka }) => Promise<{
+    done: Promise<void>;
+    stop: () => Promise<void>;
+  }>,
+): void {
+  runProcess(component, async ({ config, logger }) => {
+    installTemporalRuntime(logger);
+    const { registry, kafka } = await openPipeline(config, logger, `ventanilla-${component}`);
+    const running = await start({ config, logger, registry, kafka });
+    running.done.catch((error: unknown) => {
+      logger.fatal({ err: error }, 'a Temporal worker failed');
+      process.exit(1);
+    });
+    return running.stop;
+  });
 }
