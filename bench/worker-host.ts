@@ -2,7 +2,7 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import type { Kafka } from 'kafkajs';
 import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
 import { agencyTaskQueue, loadConfig, type Config } from '../runtime/config.js';
-import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { createKafka, createProducer, ensurePipelineTopics } from '../runtime/kafka.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { connectTemporal } from '../runtime/temporal.js';
@@ -210,14 +210,7 @@ async function main(): Promise<void> {
   } else if (kind === 'pipeline-workers' || kind === 'pipeline-intake' || kind === 'pipeline') {
     const registry = benchRegistry(config);
     const kafka = createKafka(config, logger, `bench-${kind}`);
-    await ensureTopics(
-      kafka,
-      pipelineTopics(
-        config,
-        registry.agencies.map((a) => a.code),
-      ),
-      config.topicPartitions,
-    );
+    await ensurePipelineTopics(kafka, config, registry);
     if (kind === 'pipeline' && !hasOverrides(settings)) {
       stops.push(await startWholePipeline(config, logger, kafka, registry));
     } else {

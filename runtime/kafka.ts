@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
 import { agencyRequestsTopic, type Config } from './config.js';
+import type { Registry } from '../schemas/types.js';
 import type { Logger } from './logger.js';
 import { applyKafkajsIdleFix } from './kafkajs-idle-fix.js';
 
@@ -55,6 +56,23 @@ export function pipelineTopics(config: Pick<Config, 'topics'>, agencies: readonl
     topics.deadletter,
     ...agencies.map((agency) => agencyRequestsTopic(topics, agency)),
   ];
+}
+
+/** Creates the pipeline's topics for this registry's agencies, where they are missing. */
+export async function ensurePipelineTopics(
+  kafka: Kafka,
+  config: Pick<Config, 'topics' | 'topicPartitions'>,
+  registry: Pick<Registry, 'agencies'>,
+  numPartitions = config.topicPartitions,
+): Promise<void> {
+  await ensureTopics(
+    kafka,
+    pipelineTopics(
+      config,
+      registry.agencies.map((a) => a.code),
+    ),
+    numPartitions,
+  );
 }
 
 /** The pipeline's producer: the default (murmur2) partitioner, so keys land where Java clients put them. */

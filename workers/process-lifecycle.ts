@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
-import { createKafka, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { createKafka, ensurePipelineTopics } from '../runtime/kafka.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
@@ -65,14 +65,7 @@ export async function openPipeline(
 ): Promise<{ registry: Registry; kafka: Kafka }> {
   const registry = loadRegistry(config);
   const kafka = createKafka(config, logger, clientId);
-  await ensureTopics(
-    kafka,
-    pipelineTopics(
-      config,
-      registry.agencies.map((a) => a.code),
-    ),
-    config.topicPartitions,
-  );
+  await ensurePipelineTopics(kafka, config, registry);
   return { registry, kafka };
 }
 

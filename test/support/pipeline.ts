@@ -3,7 +3,7 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
-import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../../runtime/kafka.js';
+import { createKafka, createProducer, ensurePipelineTopics } from '../../runtime/kafka.js';
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
@@ -58,14 +58,7 @@ export class TestPipeline {
     const base = { ...loaded, inspection: { ...loaded.inspection, delay: '1s' } };
     const registry = options.registry ? options.registry(base) : base;
     const kafka = createKafka(config, logger, 'test');
-    await ensureTopics(
-      kafka,
-      pipelineTopics(
-        config,
-        registry.agencies.map((a) => a.code),
-      ),
-      3,
-    );
+    await ensurePipelineTopics(kafka, config, registry, 3);
     const workers = await startTemporalWorkers({
       config,
       logger,
