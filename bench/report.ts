@@ -1,6 +1,6 @@
 import type { PhaseCost, StepResult } from './bench.js';
 import type { HistoryProfile } from './history.js';
-import { median, type Percentiles } from './load.js';
+import { median, type Percentiles, type SideLedger } from './load.js';
 
 export type LatencyRound = Percentiles & { foreignCores: number | undefined };
 
@@ -40,28 +40,24 @@ export interface SideReport {
   latency_breakdown?: Record<string, { p50: number; p99: number }>;
 }
 
+/** Every offer of a side, and where it ended. */
+export interface SideIntegrity {
+  offered: number;
+  cleared: number;
+  lost: number;
+  duplicated: number;
+  not_cleared: number;
+  errors: number;
+  last_error: string | undefined;
+}
+
 export interface Integrity {
-  S: {
-    offered: number;
-    cleared: number;
-    lost: number;
-    duplicated: number;
-    not_cleared: number;
+  S: SideIntegrity & {
     redelivered_final_events: number;
     foreign_final_events: number;
-    errors: number;
     status_events_per_declaration: number;
-    last_error: string | undefined;
   };
-  B0: {
-    offered: number;
-    cleared: number;
-    lost: number;
-    duplicated: number;
-    not_cleared: number;
-    errors: number;
-    last_error: string | undefined;
-  };
+  B0: SideIntegrity;
 }
 
 const r1 = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : n);
@@ -192,4 +188,17 @@ export function printSummary(
   );
   row('other processes, CPU-s in latency phases', B0.other_processes_cpu_s, S.other_processes_cpu_s);
   console.log('');
+}
+
+/** Where a side's offers ended (the shape both sides share). */
+export function sideIntegrity(ledger: SideLedger): SideIntegrity {
+  return {
+    offered: ledger.offered,
+    cleared: ledger.doneAt.size - ledger.unexpected.size,
+    lost: ledger.lost().length,
+    duplicated: ledger.duplicated().length,
+    not_cleared: ledger.unexpected.size,
+    errors: ledger.errors,
+    last_error: ledger.lastError,
+  };
 }

@@ -20,7 +20,14 @@ import { Host } from './hosts.js';
 import { PrivateTemporal } from './private-temporal.js';
 import { historyProfile } from './history.js';
 import { median, percentiles, SideLedger } from './load.js';
-import { printSummary, sideReport, type Integrity, type LatencyRound, type SideReport } from './report.js';
+import {
+  printSummary,
+  sideIntegrity,
+  sideReport,
+  type Integrity,
+  type LatencyRound,
+  type SideReport,
+} from './report.js';
 import {
   observeStatuses,
   produceDeclarations,
@@ -460,26 +467,12 @@ async function main(): Promise<number> {
     await bench.drain(B0, 60_000);
     const integrity: Integrity = {
       S: {
-        offered: s.offered,
-        cleared: s.doneAt.size - s.unexpected.size,
-        lost: s.lost().length,
-        duplicated: s.duplicated().length,
-        not_cleared: s.unexpected.size,
+        ...sideIntegrity(s),
         redelivered_final_events: s.redeliveries,
         foreign_final_events: s.strangers,
-        errors: s.errors,
         status_events_per_declaration: Math.round((events() / Math.max(1, s.offered)) * 1000) / 1000,
-        last_error: s.lastError,
       },
-      B0: {
-        offered: b0.offered,
-        cleared: b0.doneAt.size - b0.unexpected.size,
-        lost: b0.lost().length,
-        duplicated: b0.duplicated().length,
-        not_cleared: b0.unexpected.size,
-        errors: b0.errors,
-        last_error: b0.lastError,
-      },
+      B0: sideIntegrity(b0),
     };
 
     const report = (side: Side): SideReport =>
