@@ -185,7 +185,11 @@ describe('clearance workflow', () => {
       documents: [{ type: 'INVOICE', reference: 'INV-W' }],
     });
     await start(pipeline, declaration);
-    await pipeline.waitForStatus(declaration.declarationId, 'AWAITING_TRADER');
+    // ECONOMY's request for information can come before CUSTOMS's approval; wait for both.
+    await waitFor('ECONOMY to ask and CUSTOMS to approve', () => {
+      const last = pipeline.latest(declaration.declarationId);
+      return last?.status === 'AWAITING_TRADER' && last.agencies.CUSTOMS === 'APPROVED' ? last : undefined;
+    });
     const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
     const withdrawal = {
       kind: 'withdrawal' as const,
