@@ -34,13 +34,8 @@ import {
   startBaselineWorkflows,
   type StatusObserver,
 } from './sides.js';
-import {
-  AGENCY_WORKER_SETTINGS,
-  CLEARANCE_WORKER_SETTINGS,
-  parseOverrides,
-  settingsDrift,
-  type WorkerOverrides,
-} from './worker-settings.js';
+import { AGENCY_WORKER_SETTINGS, CLEARANCE_WORKER_SETTINGS } from '../workers/temporal-workers.js';
+import { parseOverrides, type WorkerOverrides } from './worker-settings.js';
 
 const HELP = `Usage: npm run bench [-- options]
 
@@ -289,9 +284,6 @@ async function main(): Promise<number> {
     env.TEMPORAL_ADDRESS = temporal.address;
   }
   const config = loadConfig({ ...process.env, ...env });
-  const drift = settingsDrift();
-  if (drift.length > 0)
-    say(`WARNING: the baseline's worker settings differ from production: ${drift.join('; ')}`);
   const b0Queue = `${runId}-b0`;
   const b0AgencyQueues = Object.fromEntries(
     agencies.map((a) => [a, settings.b0EagerActivities ? b0Queue : `${runId}-b0-agency-${a.toLowerCase()}`]),
@@ -536,7 +528,6 @@ async function main(): Promise<number> {
     const recorded = {
       ...settings,
       baselineWorkerSettings: { workflow: CLEARANCE_WORKER_SETTINGS, activities: AGENCY_WORKER_SETTINGS },
-      settingsDrift: drift,
       topicPartitions: config.topicPartitions,
     };
     const document = {

@@ -1,8 +1,7 @@
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Kafka } from 'kafkajs';
-import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
-import { agencyTaskQueue, loadConfig, type Config } from '../runtime/config.js';
-import { createKafka, createProducer, ensurePipelineTopics } from '../runtime/kafka.js';
+import { loadConfig, type Config } from '../runtime/config.js';
+import { createKafka, ensurePipelineTopics } from '../runtime/kafka.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { connectTemporal } from '../runtime/temporal.js';
@@ -10,13 +9,13 @@ import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { Intake } from '../workers/intake.js';
 import { startPipeline } from '../workers/pipeline.js';
-import { startTemporalWorkers, WORKFLOWS_PATH } from '../workers/temporal-workers.js';
-import { createBaselineActivities } from './baseline.activities.js';
 import {
   AGENCY_WORKER_SETTINGS,
   CLEARANCE_WORKER_SETTINGS,
-  type WorkerOverrides,
-} from './worker-settings.js';
+  startTemporalWorkers,
+  WORKFLOWS_PATH,
+} from '../workers/temporal-workers.js';
+import { createBaselineActivities } from './baseline.activities.js';
 import {
   BASELINE_WORKFLOWS_PATH,
   type HostReply,
@@ -89,59 +88,6 @@ async function startBaseline(
   };
 }
 
-/**
- * startTemporalWorkers with option overrides, for experiments only: the same workers, queues and
- * activities as workers/temporal-workers.ts, with `overrides` spread over its settings. Without
- * overrides the bench runs the production function itself.
- */
-async function startPipelineWorkersWith(
-  config: Config,
-  logger: Logger,
-  kafka: Kafka,
-  registry: Registry,
-  wfOverrides: WorkerOverrides,
-  actOverrides: WorkerOverrides,
-): Promise<() => Promise<void>> {
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const producer = createProducer(kafka);
-  await producer.connect();
-  const deps = { config, producer, logger };
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
-  const workers: Worker[] = [
-    await Worker.create({
-      connection,
-      namespace: config.temporalNamespace,
-      taskQueue: config.taskQueue,
-      workflowBundle,
-      activities: createClearanceActivities(deps),
-      ...CLEARANCE_WORKER_SETTINGS,
-      ...wfOverrides,
-    }),
-  ];
-  const agencyActivities = createAgencyActivities(deps);
-  for (const agency of registry.agencies.map((a) => a.code)) {
-    workers.push(
-      await Worker.create({
-        connection,
-        namespace: config.temporalNamespace,
-        taskQueue: agencyTaskQueue(config, agency),
-        activities: agencyActivities,
-        ...AGENCY_WORKER_SETTINGS,
-        ...actOverrides,
-      }),
-    );
-  }
-  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
-    await producer.disconnect();
-    await connection.close();
-  });
-  done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
-  return async () => {
-    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await done;
-  };
-}
-
 async function startPipelineWorkers(
   config: Config,
   logger: Logger,
@@ -149,30 +95,42 @@ async function startPipelineWorkers(
   registry: Registry,
   settings: HostSettings,
 ): Promise<() => Promise<void>> {
-  const { wfOverrides = {}, actOverrides = {} } = settings;
-  if (hasOverrides(settings))
-    return startPipelineWorkersWith(config, logger, kafka, registry, wfOverrides, actOverrides);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
-  const workers = await startTemporalWorkers({ config, logger, kafka, registry, workflowBundle });
+  const workers = await startTemporalWorkers({
+    config,
+    logger,
+    kafka,
+    registry,
+    workflowBundle,
+    overrides: overridesOf(settings),
+  });
   workers.done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
   return () => workers.shutdown();
 }
 
-/** Exactly what `npm start` runs: workers/pipeline.ts, with a prebuilt bundle. */
+/** Exactly what `npm start` runs: workers/pipeline.ts, with a prebuilt bundle (and an experiment's overrides). */
 async function startWholePipeline(
   config: Config,
   logger: Logger,
   kafka: Kafka,
   registry: Registry,
+  settings: HostSettings,
 ): Promise<() => Promise<void>> {
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
-  const pipeline = await startPipeline({ config, logger, kafka, registry, workflowBundle });
+  const pipeline = await startPipeline({
+    config,
+    logger,
+    kafka,
+    registry,
+    workflowBundle,
+    overrides: overridesOf(settings),
+  });
   pipeline.done.catch((error: unknown) => fail(`pipeline worker failed: ${String(error)}`));
   return () => pipeline.stop();
 }
 
-function hasOverrides({ wfOverrides = {}, actOverrides = {} }: HostSettings): boolean {
-  return Object.keys(wfOverrides).length + Object.keys(actOverrides).length > 0;
+function overridesOf({ wfOverrides = {}, actOverrides = {} }: HostSettings) {
+  return { workflow: wfOverrides, activity: actOverrides };
 }
 
 async function startIntake(
@@ -211,8 +169,8 @@ async function main(): Promise<void> {
     const registry = benchRegistry(config);
     const kafka = createKafka(config, logger, `bench-${kind}`);
     await ensurePipelineTopics(kafka, config, registry);
-    if (kind === 'pipeline' && !hasOverrides(settings)) {
-      stops.push(await startWholePipeline(config, logger, kafka, registry));
+    if (kind === 'pipeline') {
+      stops.push(await startWholePipeline(config, logger, kafka, registry, settings));
     } else {
       if (kind !== 'pipeline-intake')
         stops.push(await startPipelineWorkers(config, logger, kafka, registry, settings));

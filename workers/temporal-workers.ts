@@ -11,6 +11,23 @@ import type { Registry } from '../schemas/types.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/clearance.workflow.ts', import.meta.url));
 
+/** The clearance worker's settings (the benchmark's bare baseline runs under the same ones). */
+export const CLEARANCE_WORKER_SETTINGS = {
+  // Clearances spend most of their life waiting; a large cache avoids replaying them on every event.
+  maxCachedWorkflows: 2000,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 200,
+  reuseV8Context: true,
+} as const;
+
+/** Each agency worker's settings. */
+export const AGENCY_WORKER_SETTINGS = {
+  maxConcurrentActivityTaskExecutions: 100,
+} as const;
+
+/** Plain worker options merged over the settings above, for experiments (the benchmark's knobs). */
+export type WorkerOverrides = Record<string, number | boolean>;
+
 export interface TemporalWorkersOptions {
   config: Config;
   logger: Logger;
@@ -24,6 +41,7 @@ export interface TemporalWorkersOptions {
   /** A connected producer shared with the rest of the process (its owner disconnects it). */
   producer?: Producer;
   statusSender?: CoalescingSender;
+  overrides?: { workflow?: WorkerOverrides; activity?: WorkerOverrides };
 }
 
 export interface RunningWorkers {
@@ -65,11 +83,8 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
       taskQueue: config.taskQueue,
       ...workflowSource,
       activities: createClearanceActivities(deps),
-      // Clearances spend most of their life waiting; a large cache avoids replaying them on every event.
-      maxCachedWorkflows: 2000,
-      maxConcurrentWorkflowTaskExecutions: 100,
-      maxConcurrentLocalActivityExecutions: 200,
-      reuseV8Context: true,
+      ...CLEARANCE_WORKER_SETTINGS,
+      ...options.overrides?.workflow,
     }),
   ];
   const agencyActivities = createAgencyActivities(deps);
@@ -80,7 +95,8 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
         namespace: config.temporalNamespace,
         taskQueue: agencyTaskQueue(config, agency),
         activities: agencyActivities,
-        maxConcurrentActivityTaskExecutions: 100,
+        ...AGENCY_WORKER_SETTINGS,
+        ...options.overrides?.activity,
       }),
     );
   }
