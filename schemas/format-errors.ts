@@ -133,6 +133,8 @@ function describe(e: ErrorObject): Described[] {
       return []; // the error for the offending key itself has already been reported
     case 'type': {
       const types = Array.isArray(p.listed) ? (p.listed as string[]) : String(p.type).split(',');
+      if (isNonFiniteNumber(e.data) && types.some((t) => t === 'number' || t === 'integer'))
+        return at(nonFiniteMessage(types, e.data));
       return at(`must be ${types.map(withArticle).join(' or ')}, got ${valueKind(e.data)}`);
     }
     case 'enum':
@@ -182,6 +184,22 @@ function describeDiscriminator(e: ErrorObject, path: string): Described[] {
       ? `is required and must be one of ${allowed}`
       : `must be one of ${allowed}${gotSuffix(value)}`;
   return [{ path: appendKey(path, tag), message, keyword: e.keyword }];
+}
+
+function isNonFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && !Number.isFinite(value);
+}
+
+/**
+ * JSON has no Infinity, but JSON.parse reads a literal beyond ±1.8e308 (1e309) as ±Infinity, and
+ * ajv then reports "must be number" of a value whose typeof is number. Say what is wrong instead.
+ */
+function nonFiniteMessage(types: readonly string[], value: number): string {
+  const wanted = types.map((t) => (t === 'number' || t === 'integer' ? `a finite ${t}` : withArticle(t)));
+  const why = Number.isNaN(value)
+    ? ''
+    : ` (too large to represent, such as ${value > 0 ? '1e309' : '-1e309'})`;
+  return `must be ${wanted.join(' or ')}, got ${String(value)}${why}`;
 }
 
 function gotSuffix(value: unknown): string {

@@ -12,6 +12,7 @@ import {
   sampleWithdrawal,
 } from './fixtures.js';
 import { errorLines, formatErrors, MAX_FIELD_ERRORS, toJsPath } from './format-errors.js';
+import { checkTraderMessage } from './trader-message-check.js';
 import type { Declaration, FieldError, Item } from './types.js';
 import {
   check,
@@ -202,6 +203,94 @@ describe('invalid declarations are explained field by field', () => {
     expect(errors).toHaveLength(MAX_FIELD_ERRORS);
     expect(errors[0]).toEqual({ path: 'items[0].hsCode', message: 'must be 6–10 digits, got "0804.40"' });
     expect(errors.at(-1)).toEqual({ path: '(root)', message: '71 more problems not shown' });
+  });
+});
+
+describe('numbers too large to represent (1e309 parses as Infinity)', () => {
+  // JSON.parse turns 1e309 into Infinity (and -1e309 into -Infinity). ajv refuses both for
+  // "number" and "integer"; the message must say why instead of "must be a number, got a number".
+  /** A declaration as a trader would send it, with one number field written as `literal`. */
+  function declarationText(field: 'quantity' | 'amount' | 'lineNo', literal: string): unknown {
+    const text = JSON.stringify(sampleDeclaration()).replace(
+      field === 'quantity' ? '"quantity":18000' : field === 'amount' ? '"amount":41400' : '"lineNo":1',
+      `"${field}":${literal}`,
+    );
+    expect(text).toContain(literal);
+    return JSON.parse(text) as unknown;
+  }
+
+  const TOO_LARGE = '(too large to represent, such as 1e309)';
+  const TOO_SMALL = '(too large to represent, such as -1e309)';
+
+  it.each([
+    ['quantity', '1e309', `items[0].quantity: must be a finite number, got Infinity ${TOO_LARGE}`],
+    ['quantity', '-1e309', `items[0].quantity: must be a finite number, got -Infinity ${TOO_SMALL}`],
+    ['amount', '1e309', `items[0].value.amount: must be a finite number, got Infinity ${TOO_LARGE}`],
+    ['amount', '-1E400', `items[0].value.amount: must be a finite number, got -Infinity ${TOO_SMALL}`],
+    ['lineNo', '1e309', `items[0].lineNo: must be a finite integer, got Infinity ${TOO_LARGE}`],
+  ] as const)('%s written as %s', (field, literal, expected) => {
+    expect(problems(validateTraderMessage, declarationText(field, literal))).toEqual([expected]);
+    expect(problems(validateDeclaration, declarationText(field, literal))).toEqual([expected]);
+  });
+
+  it('says the same in amendments, through the trader-message check intake uses', () => {
+    const text = JSON.stringify({ ...sampleAmendment(), items: [item()] })
+      .replace('"quantity":18000', '"quantity":1e309')
+      .replace('"amount":41400', '"amount":-1e309');
+    const result = checkTraderMessage(JSON.parse(text));
+    expect(result.ok ? [] : errorLines(result.errors)).toEqual([
+      `items[0].quantity: must be a finite number, got Infinity ${TOO_LARGE}`,
+      `items[0].value.amount: must be a finite number, got -Infinity ${TOO_SMALL}`,
+    ]);
+  });
+
+  it('names NaN without calling it too large', () => {
+    expect(problems(validateDeclaration, sampleDeclaration({ items: [item({ quantity: NaN })] }))).toEqual([
+      'items[0].quantity: must be a finite number, got NaN',
+    ]);
+  });
+
+  it('covers the number fields of the other schemas too', () => {
+    const request = sampleReviewRequest({ round: Infinity });
+    expect(problems(validateAgencyRequest, request)).toEqual([
+      'round: must be a finite integer, got Infinity (too large to represent, such as 1e309)',
+    ]);
+    const event = sampleStatusEvent({ sequence: -Infinity });
+    expect(problems(validateStatusEvent, event)).toEqual([
+      'sequence: must be a finite integer, got -Infinity (too large to represent, such as -1e309)',
+    ]);
+    const letter = sampleDeadLetter({ valueSize: Infinity });
+    expect(problems(validateDeadLetter, letter)).toEqual([
+      'valueSize: must be a finite integer, got Infinity (too large to represent, such as 1e309)',
+    ]);
+  });
+
+  it('keeps the plain wording for a finite number of the wrong type, and for a huge finite one', () => {
+    expect(
+      problems(validateDeclaration, sampleDeclaration({ customsOffice: Infinity as unknown as string })),
+    ).toEqual(['customsOffice: must be a string, got a number (Infinity)']);
+    expect(problems(validateDeclaration, sampleDeclaration({ items: [item({ quantity: 1e308 })] }))).toEqual(
+      [],
+    );
+  });
+
+  it('never accepts a non-finite number anywhere a declaration has one', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('quantity', 'amount', 'lineNo'),
+        fc.constantFrom(Infinity, -Infinity, NaN),
+        (field, bad) => {
+          const base = item();
+          const broken =
+            field === 'amount'
+              ? { ...base, value: { ...base.value, amount: bad } }
+              : { ...base, [field]: bad };
+          const errors = errorsOf(validateTraderMessage, sampleDeclaration({ items: [broken] }));
+          expect(errors).toHaveLength(1);
+          expect(errors[0]?.message).toMatch(/^must be a finite (number|integer), got (-?Infinity|NaN)/);
+        },
+      ),
+    );
   });
 });
 
