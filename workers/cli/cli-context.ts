@@ -53,10 +53,23 @@ export class CliContext {
 
   /** Prints a result: JSON with --json, otherwise the human text. */
   print(value: unknown, human: () => string): void {
-    console.log(this.options.json ? JSON.stringify(value, null, 2) : human());
+    console.log(this.options.json ? asJson(value) : human());
   }
 
   async close(): Promise<void> {
     await this.client?.connection.close();
+  }
+}
+
+/**
+ * Stored inputs reach --json output only through workers/ops/stored-json.ts, which keeps them
+ * printable; should anything too deep still get here, say so instead of a stack trace.
+ */
+function asJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new CliError(`cannot print the result as JSON: ${error.message} (a value nested too deep?)`);
   }
 }

@@ -109,6 +109,25 @@ export function renderDeadLetters(summaries: DeadLetterSummary[], topic: string)
   return lines.join('\n');
 }
 
+/**
+ * What `ops dlq show --json` prints: the record, and its value as JSON when it can be printed as
+ * JSON, otherwise as text with `valueNote` saying why (the exact bytes are in valueBase64).
+ */
+export function deadLetterDocument(
+  letter: StoredDeadLetter,
+  value: DecodedValue,
+  copies: number,
+): Record<string, unknown> {
+  return {
+    ...letter.record,
+    dlqRef: letter.dlqRef,
+    copies,
+    value: value.json ?? value.text ?? null,
+    ...(value.note ? { valueNote: value.note } : {}),
+    truncated: value.truncated,
+  };
+}
+
 export function renderDeadLetter(letter: StoredDeadLetter, value: DecodedValue, copies: number): string {
   const { record } = letter;
   const lines = [
@@ -131,6 +150,7 @@ export function renderDeadLetter(letter: StoredDeadLetter, value: DecodedValue, 
   if (value.json !== undefined) {
     lines.push(`  value (${size}, JSON)`, indent(JSON.stringify(value.json, null, 2), 4));
   } else if (value.text !== undefined) {
+    if (value.note) lines.push(`  note          ${value.note}`);
     lines.push(`  value (${size}, text)`, indent(value.text, 4));
   } else {
     lines.push(`  value (${size}) is not UTF-8; its base64 is in --json output (valueBase64)`);

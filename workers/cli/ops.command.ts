@@ -19,6 +19,7 @@ import { OpsError } from '../ops/ops-error.js';
 import { parseSince } from '../ops/time-filter.js';
 import { CliError, type CliContext } from './cli-context.js';
 import {
+  deadLetterDocument,
   renderDeadLetter,
   renderDeadLetters,
   renderDlqReplay,
@@ -183,15 +184,8 @@ async function dlqCommand(ctx: CliContext, args: string[], flags: Flags): Promis
     const first = matches[0];
     if (!first) throw new CliError(`no dead letter ${rest[0]} in ${topic} (see ops dlq list)`, 1);
     const value = decodeValue(first.record);
-    ctx.print(
-      {
-        ...first.record,
-        dlqRef: first.dlqRef,
-        copies: matches.length,
-        value: value.json ?? value.text ?? null,
-        truncated: value.truncated,
-      },
-      () => renderDeadLetter(first, value, matches.length),
+    ctx.print(deadLetterDocument(first, value, matches.length), () =>
+      renderDeadLetter(first, value, matches.length),
     );
     return;
   }

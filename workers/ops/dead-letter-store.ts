@@ -3,6 +3,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { DeadLetterRecord } from '../../schemas/types.js';
 import { recordRef } from '../dead-letter.js';
 import { OpsError } from './ops-error.js';
+import { jsonDepth, MAX_SHOWN_JSON_DEPTH, readStoredJson } from './stored-json.js';
 
 /**
  * The header a replayed dead letter carries back to the declarations topic. Intake copies it into
@@ -86,7 +87,7 @@ export async function readDeadLetters(
           }
           read++;
           const dlqRef = recordRef({ topic, partition, offset: message.offset });
-          const record = parseRecord(message.value);
+          const record = parseDeadLetterRecord(message.value);
           if (record) letters.push({ dlqRef, record });
           else unreadable.push(dlqRef);
           if (offset === end) pending.delete(partition);
@@ -116,10 +117,17 @@ export async function readDeadLetters(
   }
 }
 
-function parseRecord(value: Buffer | null): DeadLetterRecord | undefined {
+/**
+ * A record of the dead-letter topic, or undefined when it is not one. Intake writes records a few
+ * levels deep; one nested deeper than anything can print is not one of them (the topic is
+ * writable by others), and would crash the commands that print it.
+ */
+export function parseDeadLetterRecord(value: Buffer | null): DeadLetterRecord | undefined {
   if (!value) return undefined;
+  const text = value.toString('utf8');
+  if (jsonDepth(text, MAX_SHOWN_JSON_DEPTH) > MAX_SHOWN_JSON_DEPTH) return undefined;
   try {
-    const record = JSON.parse(value.toString('utf8')) as DeadLetterRecord;
+    const record = JSON.parse(text) as DeadLetterRecord;
     return typeof record?.ref === 'string' && typeof record.valueBase64 === 'string' ? record : undefined;
   } catch {
     return undefined;
@@ -177,8 +185,10 @@ export interface DecodedValue {
   bytes: Buffer;
   /** The value as text, when it is valid UTF-8. */
   text?: string;
-  /** The value parsed, when it is JSON. */
+  /** The value parsed, when it is JSON that can be printed as JSON (see stored-json.ts). */
   json?: unknown;
+  /** Why a value that is JSON is shown as text instead (nested too deep, a number out of range). */
+  note?: string;
   /** True when only a prefix was kept (inputs over 1 MiB): such a dead letter cannot be replayed. */
   truncated: boolean;
 }
@@ -194,19 +204,13 @@ export function decodeValue(record: DeadLetterRecord): DecodedValue {
   } catch {
     text = undefined;
   }
-  let json: unknown;
-  if (text !== undefined) {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-  }
+  const read = text === undefined ? undefined : readStoredJson(text);
   return {
     bytes,
     truncated,
     ...(text !== undefined ? { text } : {}),
-    ...(json !== undefined ? { json } : {}),
+    ...(read?.kind === 'json' ? { json: read.json } : {}),
+    ...(read?.kind === 'text' ? { note: read.note } : {}),
   };
 }
 
