@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../runtime/registry.js';
 import { AGENCY_STATES, DEADLINE_POLICIES, DOCUMENT_TYPES, OUTCOMES } from '../schemas/common.schema.js';
-import { sampleDeclaration } from '../schemas/fixtures.js';
+import { sampleDeclaration, sampleReviewWithdrawn } from '../schemas/fixtures.js';
 import type {
   AgencyState,
   Declaration,
@@ -14,7 +14,7 @@ import type {
   Outcome,
   Registry,
 } from '../schemas/types.js';
-import { validateStatusEvent } from '../schemas/validators.js';
+import { check, validateAgencyRequest, validateStatusEvent } from '../schemas/validators.js';
 import {
   applyAmendment,
   applyDeadline,
@@ -817,6 +817,134 @@ describe('properties of random operation sequences', () => {
         }
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bounded output (issue 10): whatever the input, the status event fits the status schema
+// ---------------------------------------------------------------------------------------------
+
+describe('statusEvent stays within the status event schema', () => {
+  const validEvent = (event: ReturnType<typeof statusEvent>) =>
+    check(validateStatusEvent, { ...event, at: AT });
+  const declaration = () => sampleDeclaration({ items: [item(1, '08044000'), item(2, '30049099')] });
+  const codePoints = (text: string) => [...text].length;
+
+  it('clips a notice with an arbitrarily long message (AGENCY_REVIEW_FAILED) to the status reason maxLength', () => {
+    const state = { ...start(declaration()), failed: true };
+    const long = `the HEALTH review failed: ${'connection refused; '.repeat(250)}`;
+    expect(long.length).toBeGreaterThan(4900);
+    const event = statusEvent(state, 7, [{ agency: 'HEALTH', code: 'AGENCY_REVIEW_FAILED', message: long }]);
+    expect(validEvent(event)).toEqual(expect.objectContaining({ ok: true }));
+    const notice = event.reasons.find((r) => r.code === 'AGENCY_REVIEW_FAILED')!;
+    expect(notice.agency).toBe('HEALTH');
+    expect(codePoints(notice.message)).toBe(2000);
+    expect(notice.message.endsWith('…')).toBe(true);
+    expect(long.startsWith(notice.message.slice(0, -1))).toBe(true);
+  });
+
+  it('never splits a surrogate pair when clipping (ajv counts code points)', () => {
+    const state = start(declaration());
+    const emoji = '🚢'.repeat(3000);
+    const event = statusEvent(state, 3, [{ code: 'INVALID_INPUT', message: `x${emoji}` }]);
+    expect(validEvent(event)).toEqual(expect.objectContaining({ ok: true }));
+    const message = event.reasons[0]!.message;
+    expect(codePoints(message)).toBe(2000);
+    expect(message).toBe(`x${'🚢'.repeat(1998)}…`);
+  });
+
+  it('bounds the reasons list: agencies first, then notices, the last entry says how many were left out', () => {
+    const d = sampleDeclaration({
+      items: [item(1, '08044000'), item(2, '30049099'), item(3, '72085103')],
+    });
+    let state = start(d);
+    for (const agency of ['CUSTOMS', 'ECONOMY', 'HEALTH', 'AGRICULTURE']) {
+      state = applyDecision(state, {
+        ...decision(agency, 'REQUEST_INFO'),
+        reasons: Array.from({ length: 20 }, (_, i) => ({
+          code: 'MISSING_DOCUMENT',
+          message: `${agency} ${i}`,
+        })),
+      }).state;
+    }
+    const notices = Array.from({ length: 30 }, (_, i) => ({
+      code: 'DUPLICATE_CONFLICT',
+      message: `dup ${i}`,
+    }));
+    const event = statusEvent(state, 9, notices);
+    expect(validEvent(event)).toEqual(expect.objectContaining({ ok: true }));
+    expect(event.reasons).toHaveLength(100);
+    expect(event.reasons.slice(0, 80).every((r) => r.agency !== undefined)).toBe(true);
+    expect(event.reasons[80]).toEqual({ code: 'DUPLICATE_CONFLICT', message: 'dup 0' });
+    expect(event.reasons[98]).toEqual({ code: 'DUPLICATE_CONFLICT', message: 'dup 18' });
+    expect(event.reasons[99]).toEqual({
+      code: 'DUPLICATE_CONFLICT',
+      message: `and 11 more reasons: ${notices
+        .slice(19)
+        .map((n) => `DUPLICATE_CONFLICT: ${n.message}`)
+        .join('; ')}`,
+    });
+  });
+
+  it("bounds each decision's reasons, conditions and officer, and the reasons shown for it", () => {
+    const state = applyDecision(start(declaration()), {
+      agency: 'HEALTH',
+      outcome: 'REJECTED',
+      by: 'auto',
+      officer: 'o'.repeat(100),
+      at: AT,
+      reasons: Array.from({ length: 21 }, (_, i) => ({
+        code: 'ORIGIN_EMBARGOED',
+        message: `${i} ${'x'.repeat(600)}`,
+      })),
+      conditions: Array.from({ length: 25 }, (_, i) => `condition ${i} ${'c'.repeat(600)}`),
+    }).state;
+    const event = statusEvent(state, 5, []);
+    expect(validEvent(event)).toEqual(expect.objectContaining({ ok: true }));
+    const recorded = event.decisions![0]!;
+    expect(recorded.reasons).toHaveLength(20);
+    expect(recorded.reasons[19]?.message).toMatch(/^and 2 more reasons: ORIGIN_EMBARGOED: 19 x+/);
+    expect(recorded.conditions).toHaveLength(20);
+    expect(recorded.conditions![19]).toMatch(/^and 6 more conditions: condition 19 c+/);
+    expect(codePoints(recorded.officer!)).toBeLessThanOrEqual(64);
+    expect(event.reasons.filter((r) => r.agency === 'HEALTH')).toHaveLength(21);
+  });
+
+  it('keeps the event unchanged for inputs already within bounds', () => {
+    const state = decide(
+      start(declaration()),
+      { ...decision('CUSTOMS', 'APPROVED'), conditions: ['store below 8 °C'] },
+      decision('HEALTH', 'REQUEST_INFO', 'MISSING_DOCUMENT'),
+    );
+    const notices = [
+      {
+        agency: 'AGRICULTURE',
+        code: 'DEADLINE_ESCALATED',
+        message: 'AGRICULTURE missed its deadline; escalated',
+      },
+    ];
+    expect(statusEvent(state, 4, notices)).toEqual({
+      declarationId: state.declaration.declarationId,
+      sequence: 4,
+      status: 'AWAITING_TRADER',
+      agencies: { CUSTOMS: 'APPROVED', HEALTH: 'REQUEST_INFO', AGRICULTURE: 'PENDING' },
+      reasons: [
+        { agency: 'HEALTH', code: 'MISSING_DOCUMENT', message: 'HEALTH says REQUEST_INFO' },
+        ...notices,
+      ],
+      decisions: state.decisions,
+    });
+  });
+
+  it("a withdrawal reason that skipped intake's validation still makes a valid review-withdrawn", () => {
+    const t = applyWithdrawal(start(declaration()), { reason: 'r'.repeat(3000) });
+    for (const w of t.effects.withdrawReviews) {
+      const message = sampleReviewWithdrawn({ agency: w.agency, round: w.round, reason: w.reason });
+      expect(check(validateAgencyRequest, message)).toEqual(expect.objectContaining({ ok: true }));
+    }
+    expect(validEvent(statusEvent(t.state, 3, t.effects.notices))).toEqual(
+      expect.objectContaining({ ok: true }),
     );
   });
 });

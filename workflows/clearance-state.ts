@@ -12,6 +12,15 @@ import type {
   Withdrawal,
 } from '../schemas/types.js';
 import { agencyView, viewFingerprint } from './agency-view.js';
+import {
+  boundedConditions,
+  boundedReasons,
+  clip,
+  DECISION_REASONS,
+  OFFICER_MAX,
+  STATUS_DECISIONS_MAX,
+  STATUS_REASONS,
+} from './bounded-text.js';
 import type { AgencyRoute } from './routing.js';
 
 // Pure state of one clearance and the transitions on it. The workflow owns the timers, activities
@@ -267,7 +276,9 @@ export function applyWithdrawal(state: ClearanceState, withdrawal: Pick<Withdraw
       },
     };
   }
-  const reason = { code: 'WITHDRAWN_BY_TRADER', message: withdrawal.reason };
+  // Intake validated the reason; a withdrawal sent to the workflow some other way may not be. The
+  // same reason goes to the agencies (review-withdrawn), whose schema allows a decision reason.
+  const [reason] = boundedReasons([{ code: 'WITHDRAWN_BY_TRADER', message: withdrawal.reason }]) as [Reason];
   const transition = withdrawOpenReviews({ ...state, withdrawn: true }, reason);
   return { state: transition.state, effects: { ...transition.effects, notices: [reason] } };
 }
@@ -319,7 +330,36 @@ export function applyDeadline(
   });
 }
 
-/** The status event for the current state, less `at`, which the publishing activity stamps. */
+/** How many of the latest decisions a status event carries (the audit trail has them all). */
+const DECISIONS_SHOWN = Math.min(50, STATUS_DECISIONS_MAX);
+
+/**
+ * A recorded decision as the status schema allows it. Officers' decisions arrive validated, but
+ * automatic ones are built here and by adapters: be defensive. Within bounds: the same object.
+ */
+function boundedDecision(decision: StatusDecision): StatusDecision {
+  const reasons = boundedReasons(decision.reasons, DECISION_REASONS);
+  const conditions = decision.conditions && boundedConditions(decision.conditions);
+  const officer = decision.officer && clip(decision.officer, OFFICER_MAX);
+  if (reasons === decision.reasons && conditions === decision.conditions && officer === decision.officer)
+    return decision;
+  return {
+    agency: decision.agency,
+    outcome: decision.outcome,
+    by: decision.by,
+    at: decision.at,
+    reasons,
+    ...(officer ? { officer } : {}),
+    ...(conditions?.length ? { conditions } : {}),
+  };
+}
+
+/**
+ * The status event for the current state, less `at`, which the publishing activity stamps.
+ * Whatever the state and the notices, the event fits the status event schema: messages are
+ * clipped, and a reasons list longer than allowed keeps the agencies' reasons first, then the
+ * notices, its last entry saying how many were left out.
+ */
 export function statusEvent(
   state: ClearanceState,
   sequence: number,
@@ -337,8 +377,8 @@ export function statusEvent(
     sequence,
     status: overallStatus(state),
     agencies,
-    reasons: [...reasons, ...notices].slice(0, 100),
+    reasons: boundedReasons([...reasons, ...notices], STATUS_REASONS),
     // The full history is in the audit trail; the event carries the latest decisions only.
-    decisions: state.decisions.slice(-50),
+    decisions: state.decisions.slice(-DECISIONS_SHOWN).map(boundedDecision),
   };
 }

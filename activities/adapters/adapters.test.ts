@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleReviewRequest } from '../../schemas/fixtures.js';
-import type { DocumentRef, DocumentType, Item } from '../../schemas/types.js';
+import { DOCUMENT_TYPES } from '../../schemas/common.schema.js';
+import { sampleAgencyDecision, sampleReviewRequest } from '../../schemas/fixtures.js';
+import type { DocumentRef, DocumentType, Item, Outcome, Reason } from '../../schemas/types.js';
+import { check, validateAgencyDecision } from '../../schemas/validators.js';
 import type { ReviewDraft } from '../../workflows/agency-view.js';
 import type { ReviewInput } from './adapter.js';
 import { customsAdapter, riskScore } from './customs.adapter.js';
@@ -63,7 +65,7 @@ describe('documents adapter', () => {
     expect(decision.outcome).toBe('REQUEST_INFO');
     expect(decision.reasons.map((r) => r.code)).toEqual(['MISSING_DOCUMENT', 'MISSING_DOCUMENT']);
     expect(decision.reasons[0]?.message).toBe(
-      'AGRICULTURE requires document PHYTOSANITARY_CERTIFICATE for item(s) 3, 7; amend the declaration to add it',
+      'AGRICULTURE requires document PHYTOSANITARY_CERTIFICATE for 2 items (lines 3, 7); amend the declaration to add it',
     );
     expect(decision.reasons[1]?.message).toContain('ZOOSANITARY_CERTIFICATE');
     expect(decision.inspection).toBeUndefined();
@@ -94,15 +96,32 @@ describe('economy adapter', () => {
       { adapter: 'economy', ...extra },
     );
 
-  it('rejects ORIGIN_EMBARGOED naming each embargoed item, even with every permit present', () => {
+  it('rejects ORIGIN_EMBARGOED naming the embargoed items, even with every permit present', () => {
     const decision = economyAdapter(permitted([item(1, 'US'), item(2, 'KP'), item(5, 'KP')]), context);
     expect(decision).toEqual({
       outcome: 'REJECTED',
       reasons: [
-        { code: 'ORIGIN_EMBARGOED', message: 'item 2 originates in KP, which is under embargo' },
-        { code: 'ORIGIN_EMBARGOED', message: 'item 5 originates in KP, which is under embargo' },
+        { code: 'ORIGIN_EMBARGOED', message: '2 items originate in KP, which is under embargo: lines 2, 5' },
       ],
     });
+    expect(economyAdapter(permitted([item(1, 'US'), item(2, 'KP')]), context).reasons).toEqual([
+      { code: 'ORIGIN_EMBARGOED', message: 'item 2 originates in KP, which is under embargo' },
+    ]);
+  });
+
+  it('names a single item needing a document as "item N"', () => {
+    const request = draft({
+      agency: 'HEALTH',
+      items: [item(4)],
+      requiredDocuments: ['SANITARY_PERMIT'],
+      documents: [],
+    });
+    expect(documentsAdapter(input(request), context).reasons).toEqual([
+      {
+        code: 'MISSING_DOCUMENT',
+        message: 'HEALTH requires document SANITARY_PERMIT for item 4; amend the declaration to add it',
+      },
+    ]);
   });
 
   it('rejects before checking documents', () => {
@@ -218,5 +237,120 @@ describe('BUILT_IN_ADAPTERS', () => {
       customs: customsAdapter,
       economy: economyAdapter,
     });
+  });
+});
+
+describe('adapter decisions stay within the decision schema (issue 10)', () => {
+  const valid = (decision: { outcome: Outcome; reasons: Reason[]; conditions?: string[] }) => {
+    const message = sampleAgencyDecision({
+      agency: 'ECONOMY',
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      ...(decision.conditions ? { conditions: decision.conditions } : {}),
+    });
+    return check(validateAgencyDecision, message);
+  };
+  const lines = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
+
+  it('21 items from an embargoed origin: one ORIGIN_EMBARGOED reason naming the count and the lines', () => {
+    const request = draft({
+      agency: 'ECONOMY',
+      items: lines(21).map((n) => item(n, 'KP')),
+      requiredDocuments: [],
+      documents: [],
+    });
+    const decision = economyAdapter(input(request, { adapter: 'economy' }), context);
+    expect(decision.outcome).toBe('REJECTED');
+    expect(decision.reasons).toEqual([
+      {
+        code: 'ORIGIN_EMBARGOED',
+        message: '21 items originate in KP, which is under embargo: lines 1-21',
+      },
+    ]);
+    expect(valid(decision)).toEqual(expect.objectContaining({ ok: true }));
+  });
+
+  it('one reason per embargoed country, each with its own lines', () => {
+    const request = draft({
+      agency: 'ECONOMY',
+      items: [item(1, 'KP'), item(2, 'US'), item(3, 'IR'), item(4, 'KP'), item(5, 'KP'), item(9, 'KP')],
+      requiredDocuments: [],
+      documents: [],
+    });
+    const decision = economyAdapter(input(request, { embargo: ['KP', 'IR'] }), context);
+    expect(decision.reasons).toEqual([
+      {
+        code: 'ORIGIN_EMBARGOED',
+        message: '4 items originate in KP, which is under embargo: lines 1, 4, 5, 9',
+      },
+      { code: 'ORIGIN_EMBARGOED', message: 'item 3 originates in IR, which is under embargo' },
+    ]);
+  });
+
+  it('999 items from 250 embargoed countries still make at most 20 reasons of at most 500 characters', () => {
+    const countries = Array.from({ length: 26 * 26 }, (_, i) =>
+      String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)),
+    ).slice(0, 250);
+    const request = draft({
+      agency: 'ECONOMY',
+      items: lines(999).map((n) => item(n, countries[n % countries.length]!)),
+      requiredDocuments: [],
+      documents: [],
+    });
+    const decision = economyAdapter(input(request, { embargo: countries }), context);
+    expect(decision.outcome).toBe('REJECTED');
+    expect(decision.reasons).toHaveLength(20);
+    expect(decision.reasons.at(-1)?.message).toMatch(/^and 231 more reasons: /);
+    expect(valid(decision)).toEqual(expect.objectContaining({ ok: true }));
+  });
+
+  it('120 steel lines without IMPORT_PERMIT: one MISSING_DOCUMENT reason, count and a bounded line list', () => {
+    // Every other line number, so no range can compress them.
+    const steel = lines(120).map((n) => ({ ...item(n * 2 - 1, 'KR'), hsCode: '7208510300' }));
+    const request = draft({
+      agency: 'ECONOMY',
+      items: steel,
+      requiredDocuments: ['IMPORT_PERMIT'],
+      documents: [],
+    });
+    const decision = economyAdapter(input(request, { adapter: 'economy' }), context);
+    expect(decision.outcome).toBe('REQUEST_INFO');
+    expect(decision.reasons).toHaveLength(1);
+    const message = decision.reasons[0]!.message;
+    expect(message.length).toBeLessThanOrEqual(500);
+    expect(message).toMatch(/^ECONOMY requires document IMPORT_PERMIT for 120 items \(lines 1, 3, 5, /);
+    expect(message).toMatch(/, and \d+ more\); amend the declaration to add it$/);
+    expect(valid(decision)).toEqual(expect.objectContaining({ ok: true }));
+  });
+
+  it('120 consecutive steel lines compress into one range', () => {
+    const steel = lines(120).map((n) => ({ ...item(n, 'KR'), hsCode: '7208510300' }));
+    const request = draft({
+      agency: 'ECONOMY',
+      items: steel,
+      requiredDocuments: ['IMPORT_PERMIT'],
+      documents: [],
+    });
+    expect(documentsAdapter(input(request), context).reasons).toEqual([
+      {
+        code: 'MISSING_DOCUMENT',
+        message:
+          'ECONOMY requires document IMPORT_PERMIT for 120 items (lines 1-120); amend the declaration to add it',
+      },
+    ]);
+  });
+
+  it('999 items and every document type missing stay within the schema', () => {
+    const request = draft({
+      agency: 'A'.repeat(32),
+      items: lines(999)
+        .filter((n) => n % 3 !== 0)
+        .map((n) => item(n)),
+      requiredDocuments: [...DOCUMENT_TYPES],
+      documents: [],
+    });
+    const decision = documentsAdapter(input(request), context);
+    expect(decision.reasons).toHaveLength(DOCUMENT_TYPES.length);
+    expect(valid(decision)).toEqual(expect.objectContaining({ ok: true }));
   });
 });
