@@ -56,8 +56,14 @@ export class CliContext {
     console.log(this.options.json ? asJson(value) : human());
   }
 
+  /**
+   * Closes the connections, then waits until everything printed is written out: the CLI exits
+   * with process.exit next, which drops output still queued for a pipe or socket (a dead letter
+   * of hundreds of kilobytes read through `| less` or by a script came out cut short).
+   */
   async close(): Promise<void> {
     await this.client?.connection.close();
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   }
 }
 
