@@ -6,6 +6,12 @@ import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
 
+/**
+ * A process stops within this long of SIGTERM or SIGINT, even mid-record: what is not finished by
+ * then was not acknowledged, and Kafka delivers it again to whoever takes over.
+ */
+export const STOP_BOUND_MS = 15_000;
+
 export interface ProcessContext {
   config: Config;
   logger: Logger;
@@ -37,7 +43,14 @@ export function runProcess(
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
-        logger.info({ signal }, 'stopping');
+        logger.info({ signal, boundMs: STOP_BOUND_MS }, 'stopping');
+        setTimeout(() => {
+          logger.error(
+            { boundMs: STOP_BOUND_MS },
+            'did not stop in time; exiting now (unacknowledged records are delivered again)',
+          );
+          process.exit(1);
+        }, STOP_BOUND_MS).unref();
         stop().then(
           () => process.exit(0),
           (error: unknown) => {

@@ -1,0 +1,110 @@
+/**
+ * How a failed hand-off of one record is treated. Every error is classified once, here:
+ * - `transient`: the broker or Temporal is unavailable, overloaded or timed out. It would fail for
+ *   every record alike and heals by itself, so the record is retried for as long as it takes.
+ * - `permanent`: the service answered that this very request can never succeed (a message too
+ *   large for the broker, an invalid argument). Retrying is pointless; the record is dead-lettered.
+ * - `defect`: a programming error (TypeError, RangeError, ...) or anything unrecognised. It gets a
+ *   few attempts, in case it was a fluke, and is then dead-lettered, so that one record never
+ *   stalls its partition for ever.
+ */
+export const FAILURE_CLASSES = ['transient', 'permanent', 'defect'] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+/** gRPC status codes (Temporal's API) that mean "try again later". */
+const GRPC_TRANSIENT = new Set([
+  1, // CANCELLED
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  10, // ABORTED
+  14, // UNAVAILABLE
+]);
+/** gRPC status codes that mean the request itself is wrong. */
+const GRPC_PERMANENT = new Set([
+  3, // INVALID_ARGUMENT
+  7, // PERMISSION_DENIED
+  9, // FAILED_PRECONDITION
+  11, // OUT_OF_RANGE
+  12, // UNIMPLEMENTED
+  16, // UNAUTHENTICATED
+]);
+/** Node's socket errors: the peer is away. */
+const SYSTEM_TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/** kafkajs names of errors that only say a broker or the group could not be reached in time. */
+const KAFKAJS_TRANSIENT = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTimeout',
+]);
+/** Temporal client errors that only say the call did not complete in time. */
+const TEMPORAL_TRANSIENT = new Set(['WorkflowUpdateRPCTimeoutOrCancelledError', 'TransportError']);
+const PROGRAMMING = new Set([
+  'TypeError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'EvalError',
+  'URIError',
+]);
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  retriable?: unknown;
+  type?: unknown;
+  cause?: unknown;
+}
+
+/** The error and its causes, outermost first (bounded: a cause chain may be cyclic). */
+function causes(error: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  for (let e = error; typeof e === 'object' && e !== null && chain.length < 8; e = (e as ErrorLike).cause) {
+    chain.push(e as ErrorLike);
+  }
+  return chain;
+}
+
+function classifyOne(e: ErrorLike): FailureClass | undefined {
+  const name = typeof e.name === 'string' ? e.name : '';
+  // A broker's answer about this request (MESSAGE_TOO_LARGE, INVALID_RECORD, ...) that kafkajs
+  // itself marks as not worth retrying. Its numeric code is Kafka's, not gRPC's: read it first.
+  if (name === 'KafkaJSProtocolError') return e.retriable === false ? 'permanent' : 'transient';
+  if (typeof e.code === 'number' && GRPC_TRANSIENT.has(e.code)) return 'transient';
+  if (typeof e.code === 'number' && GRPC_PERMANENT.has(e.code)) return 'permanent';
+  if (typeof e.code === 'string' && SYSTEM_TRANSIENT.has(e.code)) return 'transient';
+  if (KAFKAJS_TRANSIENT.has(name) || TEMPORAL_TRANSIENT.has(name)) return 'transient';
+  if (PROGRAMMING.has(name)) return 'defect';
+  return undefined;
+}
+
+/** The class of a failure: the innermost cause that says something decides. */
+export function failureClass(error: unknown): FailureClass {
+  const chain = causes(error);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const found = classifyOne(chain[i]!);
+    if (found) return found;
+  }
+  return 'defect';
+}
+
+/** One line for logs and dead letters: `Name: message`, never a stack. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
