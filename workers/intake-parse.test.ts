@@ -206,3 +206,74 @@ describe('business rules beyond the schema', () => {
     });
   });
 });
+
+describe('parseTraderMessage: the record key (issue 10, defect 4)', () => {
+  const id = 'AVO-2026-000042';
+  const key = Buffer.from(id);
+
+  it.each([
+    ['an empty value', Buffer.alloc(0), 'INVALID_JSON'],
+    ['a tombstone', null, 'INVALID_JSON'],
+    ['non-object JSON', bytes('[1, 2, 3]'), 'UNKNOWN_KIND'],
+    ['a JSON string', bytes('"hello"'), 'UNKNOWN_KIND'],
+    ['invalid UTF-8 without an id inside', Buffer.from([0x7b, 0xff, 0x7d]), 'INVALID_ENCODING'],
+    ['a value over 1 MiB', Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20), 'TOO_LARGE'],
+  ])('reads the declarationId from the key of %s', (_name, value, reason) => {
+    const parsed = failure(parseTraderMessage(value, key));
+    expect(parsed.reason).toBe(reason);
+    expect(parsed.declarationId).toBe(id);
+  });
+
+  it('reads the declarationId inside a value that is not valid UTF-8', () => {
+    const text = JSON.stringify(sampleWithdrawal({ declarationId: id, reason: 'Compañía' }));
+    const latin1 = Buffer.from(text, 'latin1');
+    const parsed = failure(parseTraderMessage(latin1, null));
+    expect(parsed.reason).toBe('INVALID_ENCODING');
+    expect(parsed.declarationId).toBe(id);
+  });
+
+  it('reads the declarationId inside a value over 1 MiB', () => {
+    const declaration = sampleDeclaration({ declarationId: id });
+    const json = JSON.stringify(declaration);
+    const big = Buffer.from(json.slice(0, -1) + ' '.repeat(MAX_MESSAGE_BYTES) + '}');
+    const parsed = failure(parseTraderMessage(big, null));
+    expect(parsed.reason).toBe('TOO_LARGE');
+    expect(parsed.declarationId).toBe(id);
+  });
+
+  it('does not take a key that is not a declarationId', () => {
+    expect(failure(parseTraderMessage(null, Buffer.alloc(700_000, 0xff))).declarationId).toBeUndefined();
+    expect(failure(parseTraderMessage(null, Buffer.from('short'))).declarationId).toBeUndefined();
+  });
+
+  it('accepts a message keyed by its declarationId', () => {
+    const message = sampleDeclaration({ declarationId: id });
+    expect(parseTraderMessage(bytes(message), key)).toEqual({ ok: true, message });
+  });
+
+  it.each([
+    ['another declarationId', Buffer.from('AVO-2026-999999'), 'the record key "AVO-2026-999999"'],
+    ['no key', null, 'the record has no key'],
+    ['a hostile key', Buffer.alloc(700_000, 0xff), '(700000 bytes, shown cut)'],
+  ])('refuses a valid message keyed by %s as KEY_MISMATCH', (_name, recordKey, says) => {
+    const parsed = failure(parseTraderMessage(bytes(sampleWithdrawal({ declarationId: id })), recordKey));
+    expect(parsed.reason).toBe('KEY_MISMATCH');
+    expect(parsed.declarationId).toBe(id);
+    expect(parsed.kind).toBe('withdrawal');
+    expect(lines(parsed)).toHaveLength(1);
+    expect(lines(parsed)[0]).toContain(says);
+    expect(lines(parsed)[0]).toContain(
+      `not the declarationId "${id}"; key every message by its declarationId`,
+    );
+  });
+
+  it('refuses a value whose declarationId field appears twice, the last differing from the key', () => {
+    const text = JSON.stringify(sampleDeclaration({ declarationId: id })).replace(
+      /}$/,
+      ',"declarationId":"AVO-2026-666666"}',
+    );
+    const parsed = failure(parseTraderMessage(bytes(text), key));
+    expect(parsed.reason).toBe('KEY_MISMATCH');
+    expect(parsed.declarationId).toBe('AVO-2026-666666');
+  });
+});

@@ -67,19 +67,74 @@ export function readableDeclarationId(data: unknown): string | undefined {
   return typeof id === 'string' && ID.test(id) ? id : undefined;
 }
 
-/** Turns one Kafka record value into a valid trader message, or says exactly why it is not one. */
-export function parseTraderMessage(value: Buffer | null): Parsed {
+/** The record key as a declarationId, when it is one (design.md §3 keys every message by it). */
+export function keyDeclarationId(key: Buffer | null | undefined): string | undefined {
+  if (!key || key.length > 64) return undefined;
+  const text = key.toString('utf8');
+  return ID.test(text) ? text : undefined;
+}
+
+/**
+ * The declarationId inside a value that could not be decoded (not UTF-8, or over 1 MiB), read
+ * leniently: invalid bytes become U+FFFD. Values far over the limit are not read at all.
+ */
+function lenientDeclarationId(value: Buffer | null, reason: DeadLetterReason): string | undefined {
+  if (!value || (reason !== 'INVALID_ENCODING' && reason !== 'TOO_LARGE')) return undefined;
+  if (value.length > LENIENT_READ_BYTES) return undefined;
+  try {
+    return readableDeclarationId(JSON.parse(value.toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Past this, a value is not even read leniently for its declarationId (the broker allows 2 MiB). */
+const LENIENT_READ_BYTES = 4 * MAX_MESSAGE_BYTES;
+
+function describeKey(key: Buffer | null): string {
+  if (!key) return 'the record has no key';
+  const text = key.subarray(0, 80).toString('utf8');
+  return `the record key ${JSON.stringify(text)}${key.length > 80 ? ` (${key.length} bytes, shown cut)` : ''}`;
+}
+
+/**
+ * Turns one Kafka record into a valid trader message, or says exactly why it is not one. The
+ * declarationId of a refused input comes from the value when it can be read there, else from the
+ * record key, so the trader can be told. `key` undefined means "not known" and is not checked.
+ */
+export function parseTraderMessage(value: Buffer | null, key?: Buffer | null): Parsed {
   const decoded = decodeJsonRecord(value);
-  if (!decoded.ok) return decoded;
+  const fromKey = keyDeclarationId(key);
+  if (!decoded.ok) {
+    const declarationId = lenientDeclarationId(value, decoded.reason) ?? fromKey;
+    return { ...decoded, ...(declarationId ? { declarationId } : {}) };
+  }
   const result = checkTraderMessage(decoded.data);
-  if (result.ok) return { ok: true, message: result.value };
+  if (result.ok) {
+    const { declarationId } = result.value;
+    if (key === undefined || fromKey === declarationId) return { ok: true, message: result.value };
+    // Messages of one declaration keep their order only on one partition, which the key picks.
+    return {
+      ok: false,
+      reason: 'KEY_MISMATCH',
+      errors: [
+        {
+          path: 'declarationId',
+          message: `${describeKey(key)}, not the declarationId "${declarationId}"; key every message by its declarationId, so that all of a declaration's messages stay in order`,
+        },
+      ],
+      declarationId,
+      kind: result.value.kind,
+    };
+  }
   const kindValue = (decoded.data as { kind?: unknown } | null)?.kind;
   const kind = typeof kindValue === 'string' && KINDS.includes(kindValue) ? kindValue : undefined;
+  const declarationId = readableDeclarationId(decoded.data) ?? fromKey;
   return {
     ok: false,
     reason: kind ? 'SCHEMA_VIOLATION' : 'UNKNOWN_KIND',
     errors: result.errors,
-    declarationId: readableDeclarationId(decoded.data),
+    ...(declarationId ? { declarationId } : {}),
     kind,
   };
 }

@@ -78,7 +78,7 @@ export class Intake {
 
   /** `steps` remembers what already succeeded, so a retry does not dead-letter or notify twice. */
   private async handle(source: RecordSource, steps: Set<string>): Promise<IntakeOutcome> {
-    const parsed = parseTraderMessage(source.message.value);
+    const parsed = parseTraderMessage(source.message.value, source.message.key);
     if (!parsed.ok) return this.rejectInput(source, parsed, steps);
     const { message } = parsed;
     switch (message.kind) {
@@ -158,6 +158,7 @@ export class Intake {
     const workflowId = declarationWorkflowId(message.declarationId);
     const handle = this.deps.client.workflow.getHandle(workflowId);
     const receivedAt = recordTime(source.message);
+    const ref = recordRef({ ...source, offset: source.message.offset });
     const log = this.deps.logger.child({ declarationId: message.declarationId, workflowId });
     try {
       const ack =
@@ -167,8 +168,8 @@ export class Intake {
               updateId: `amend-${message.amendmentId}`,
             })
           : await handle.executeUpdate(withdrawUpdate, {
-              args: [{ withdrawal: message, receivedAt }],
-              updateId: `withdraw-${message.withdrawalId ?? recordRef({ ...source, offset: source.message.offset })}`,
+              args: [{ withdrawal: message, receivedAt, source: ref }],
+              updateId: `withdraw-${message.withdrawalId ?? ref}`,
             });
       log.info({ accepted: ack.accepted, refusal: ack.refusal?.code }, `${message.kind} delivered`);
       return ack.accepted ? success : 'refused';
