@@ -34,6 +34,8 @@ export interface Config {
   closedRetention: string;
   /** History length after which a clearance continues as new (keeps histories within Temporal's limits). */
   continueAsNewAfterEvents: number;
+  /** History size (bytes) after which a clearance continues as new: large amendments grow it fast. */
+  continueAsNewAfterBytes: number;
   /** Partitions of the topics the pipeline creates (existing topics are left as they are). */
   topicPartitions: number;
 }
@@ -88,6 +90,12 @@ export function loadConfig(env: Env = process.env): Config {
       env.VENTANILLA_CONTINUE_AS_NEW_EVENTS || '2000',
       50,
       40_000,
+    ),
+    continueAsNewAfterBytes: parseIntInRange(
+      'VENTANILLA_CONTINUE_AS_NEW_BYTES',
+      env.VENTANILLA_CONTINUE_AS_NEW_BYTES || String(4 * 1024 * 1024),
+      256 * 1024,
+      40 * 1024 * 1024,
     ),
     topicPartitions: parsePositiveInt('VENTANILLA_TOPIC_PARTITIONS', env.VENTANILLA_TOPIC_PARTITIONS || '6'),
   };

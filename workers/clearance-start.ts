@@ -15,7 +15,10 @@ import { contentHash } from './intake-parse.js';
 
 /** Everything a clearance starts from; recorded in its history, so a replay starts from the same. */
 export function clearanceInput(
-  config: Pick<Config, 'agencyTaskQueuePrefix' | 'closedRetention' | 'continueAsNewAfterEvents'>,
+  config: Pick<
+    Config,
+    'agencyTaskQueuePrefix' | 'closedRetention' | 'continueAsNewAfterEvents' | 'continueAsNewAfterBytes'
+  >,
   registry: Registry,
   declaration: Declaration,
   receivedAtMs: number,
@@ -29,6 +32,7 @@ export function clearanceInput(
     contentHash: contentHash(declaration),
     closedRetention: config.closedRetention,
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
+    continueAsNewAfterBytes: config.continueAsNewAfterBytes,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -31,8 +32,10 @@ import {
   type StatusReason,
   type Transition,
 } from './clearance-state.js';
+import { clip } from './bounded-text.js';
 import { durationMs } from './duration.js';
 import {
+  DEFAULT_CONTINUE_AS_NEW_BYTES,
   agencyViewQuery,
   amendUpdate,
   decideUpdate,
@@ -86,7 +89,16 @@ function oneAtATime(activities: ClearanceActivities): ClearanceActivities {
  * cause is in the adapter or the agency's system, an operator must fix it and replay.
  */
 const AUDIT_CARRIED = 1000;
+/** Total detail text of the audit entries carried to the next run, so its input stays small. */
+const AUDIT_CARRIED_CHARS = 256 * 1024;
+/** One audit entry's detail; what an input says about itself can be long (every line, every error). */
+const AUDIT_DETAIL_CHARS = 4000;
 const IDS_CARRIED = 5000;
+/** The status event carries the latest decisions only; older ones live in the audit trail. */
+const DECISIONS_CARRIED = 50;
+
+/** patched() marker: continue-as-new also on history size, not only on the server's suggestion. */
+const CONTINUE_AS_NEW_ON_SIZE = 'continue-as-new-on-history-size';
 
 const REVIEW_RETRY = {
   initialInterval: '1s',
@@ -106,7 +118,10 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   let startEffects: Transition['effects'] | undefined;
   try {
     const start = input.carried ? undefined : openingTransition(declaration, registry);
-    state = input.carried?.state ?? start!.state;
+    // Runs continued by this version carry the declaration once, as the input's (see nextRunInput).
+    state = input.carried
+      ? { ...input.carried.state, declaration: input.carried.state.declaration ?? declaration }
+      : start!.state;
     startEffects = start?.effects;
   } catch (error) {
     // The registry snapshot is inconsistent; replaying the same input cannot help.
@@ -117,9 +132,12 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   }
   let sequence = input.carried?.sequence ?? input.sequenceBase;
   let lastEvent: ReturnType<typeof statusEvent> | undefined = input.carried?.lastEvent;
-  const audit: AuditEntry[] = input.carried?.audit ?? [
-    { at: input.receivedAt, type: 'received', by: 'trader', detail: 'declaration received' },
-  ];
+  const audit: AuditEntry[] = (
+    input.carried?.audit ?? [
+      { at: input.receivedAt, type: 'received', by: 'trader', detail: 'declaration received' },
+    ]
+  ).map(boundedEntry);
+  const addAudit = (entry: AuditEntry) => audit.push(boundedEntry(entry));
   const auditDropped = input.carried?.auditDropped ?? 0;
   const run = input.run ?? 1;
   const appliedIds = new Set(input.carried?.appliedIds ?? []);
@@ -171,7 +189,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     const review = state.reviews.find((r) => r.agency === agency);
     if (!review || review.round !== round) return; // a stale round's answer: a newer review replaced it
     apply(applyDecision(state, decision));
-    audit.push({
+    addAudit({
       at: decision.at,
       type: 'decision',
       by: decision.officer ?? decision.by,
@@ -234,7 +252,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
             const current = state.reviews.find((r) => r.agency === agency);
             if (current?.round !== round) return;
             apply(applyDeadline(state, agency, round, policy.deadlinePolicy, stamped.deadline));
-            audit.push({
+            addAudit({
               at: stamped.deadline,
               type: 'deadline',
               agency,
@@ -353,7 +371,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       const transition = applyAmendment(state, amendment, reroute, policies);
       const refusal = transition.effects.notices.find((n) => n.code === 'DECLARATION_CLOSED');
       if (refusal) {
-        audit.push({
+        addAudit({
           at: receivedAt,
           type: 'refused',
           by: 'trader',
@@ -366,7 +384,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       lastAmendmentId = amendment.amendmentId;
       apply(transition);
       const again = transition.effects.startReviews;
-      audit.push({
+      addAudit({
         at: receivedAt,
         type: 'amendment',
         by: 'trader',
@@ -382,13 +400,15 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
 
   setHandler(
     withdrawUpdate,
-    ({ withdrawal, receivedAt }): UpdateAck => {
-      const ref = withdrawal.withdrawalId ?? 'withdrawal';
+    ({ withdrawal, receivedAt, source }): UpdateAck => {
+      // Without a withdrawalId, each withdrawal record is its own: a second one is refused and
+      // recorded, and only a redelivery of the same record (same source) is a repeat.
+      const ref = withdrawal.withdrawalId ?? source ?? 'withdrawal';
       if (appliedIds.has(ref)) return ack({ duplicate: true });
       appliedIds.add(ref);
       const transition = applyWithdrawal(state, withdrawal);
       const refusal = transition.effects.notices.find((n) => n.code === 'DECLARATION_CLOSED');
-      audit.push({
+      addAudit({
         at: receivedAt,
         type: refusal ? 'refused' : 'withdrawal',
         by: 'trader',
@@ -406,7 +426,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       code: 'DUPLICATE_CONFLICT',
       message: `a different declaration was submitted with the same declarationId (${notice.source}); it was not merged. Send an amendment to change a declaration.`,
     });
-    audit.push({
+    addAudit({
       at: notice.receivedAt,
       type: 'duplicate',
       by: 'trader',
@@ -421,7 +441,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       code: 'INVALID_INPUT',
       message: `${notice.kind} rejected: ${notice.messages.join('; ')}`.slice(0, 2000),
     });
-    audit.push({
+    addAudit({
       at: notice.receivedAt,
       type: 'input-rejected',
       by: 'trader',
@@ -449,17 +469,27 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
     const limit = input.continueAsNewAfterEvents ?? 2000;
-    return (info.continueAsNewSuggested || info.historyLength > limit) && inFlight.size === 0 && !dirty;
+    // Large amendments grow the history by megabytes with few events: its size counts as well,
+    // long before Temporal's hard limit (50 MB), at which the server would terminate the clearance.
+    const tooLarge =
+      info.historySize > (input.continueAsNewAfterBytes ?? DEFAULT_CONTINUE_AS_NEW_BYTES) &&
+      patched(CONTINUE_AS_NEW_ON_SIZE);
+    const due = info.continueAsNewSuggested || info.historyLength > limit || tooLarge;
+    return due && inFlight.size === 0 && !dirty;
   }
 
   function nextRunInput(): ClearanceInput {
     // The carried state is bounded: the audit keeps its newest entries, idempotency its newest ids.
-    const keptAudit = audit.slice(-AUDIT_CARRIED);
+    // The declaration goes once, as the input's: carried inside the state too, a large one would
+    // double the next run's input and could break Temporal's payload limit.
+    const keptAudit = carriedAudit(audit);
+    const { declaration: current, ...rest } = state;
     return {
       ...input,
+      declaration: current,
       run: run + 1,
       carried: {
-        state,
+        state: { ...rest, decisions: rest.decisions.slice(-DECISIONS_CARRIED) },
         sequence,
         audit: keptAudit,
         auditDropped: auditDropped + (audit.length - keptAudit.length),
@@ -515,7 +545,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   }
   for (const scope of scopes.values()) scope.cancel();
   if (failure) {
-    audit.push({
+    addAudit({
       at: input.receivedAt,
       type: 'failure',
       agency: failure.agency,
@@ -541,6 +571,26 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   }
   await condition(allHandlersFinished);
   return snapshot();
+}
+
+function boundedEntry(entry: AuditEntry): AuditEntry {
+  if (entry.detail.length <= AUDIT_DETAIL_CHARS) return entry;
+  return {
+    ...entry,
+    detail: `${clip(entry.detail, AUDIT_DETAIL_CHARS - 40)} … (${entry.detail.length} characters in all)`,
+  };
+}
+
+/** The newest audit entries, within a count and a total of detail text. */
+function carriedAudit(audit: AuditEntry[]): AuditEntry[] {
+  let chars = 0;
+  let from = audit.length;
+  while (from > 0 && audit.length - from < AUDIT_CARRIED) {
+    chars += audit[from - 1]!.detail.length;
+    if (chars > AUDIT_CARRIED_CHARS) break;
+    from--;
+  }
+  return audit.slice(from);
 }
 
 function sameEvent(a: ReturnType<typeof statusEvent>, b: ReturnType<typeof statusEvent>): boolean {

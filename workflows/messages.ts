@@ -42,6 +42,8 @@ export interface ClearanceInput {
   closedRetention: string;
   /** History length after which the workflow continues as new at its next quiet moment. */
   continueAsNewAfterEvents?: number;
+  /** History size in bytes after which it does too (DEFAULT_CONTINUE_AS_NEW_BYTES when absent). */
+  continueAsNewAfterBytes?: number;
   /** State carried over by continue-as-new. */
   carried?: CarriedState;
 }
@@ -69,8 +71,15 @@ export interface ReviewTimers {
   deadline?: string;
 }
 
+/**
+ * Temporal's server suggests continue-as-new at 4 MiB of history by default, and terminates a
+ * workflow at 50 MiB; each payload may be at most 2 MiB.
+ */
+export const DEFAULT_CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
+
 export interface CarriedState {
-  state: ClearanceState;
+  /** Without the declaration since it is the next run's input (older runs carried it here too). */
+  state: Omit<ClearanceState, 'declaration'> & { declaration?: ClearanceState['declaration'] };
   sequence: number;
   audit: AuditEntry[];
   /** How many of the oldest audit entries were dropped to keep the carried state bounded. */
@@ -121,6 +130,8 @@ export interface AmendmentCommand {
 export interface WithdrawalCommand {
   withdrawal: Withdrawal;
   receivedAt: string;
+  /** The record it came in (`topic:partition:offset`): a withdrawal without withdrawalId is known by it. */
+  source?: string;
 }
 
 export interface DecisionCommand {

@@ -22,6 +22,7 @@ const config = {
   agencyTaskQueuePrefix: 'prod-agency-',
   closedRetention: '24h',
   continueAsNewAfterEvents: 2000,
+  continueAsNewAfterBytes: 4 * 1024 * 1024,
 };
 
 function fixedRegistry(original: Registry): Registry {

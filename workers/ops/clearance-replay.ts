@@ -47,7 +47,10 @@ export interface ReplayInput {
 export function replayInputFromHistory(
   history: History,
   registry: Registry,
-  config: Pick<Config, 'agencyTaskQueuePrefix' | 'closedRetention' | 'continueAsNewAfterEvents'>,
+  config: Pick<
+    Config,
+    'agencyTaskQueuePrefix' | 'closedRetention' | 'continueAsNewAfterEvents' | 'continueAsNewAfterBytes'
+  >,
   now: number = Date.now(),
 ): ReplayInput {
   const events = history.events ?? [];
@@ -77,6 +80,7 @@ export function replayInputFromHistory(
       agencyTaskQueuePrefix: config.agencyTaskQueuePrefix,
       closedRetention: original.closedRetention ?? config.closedRetention,
       continueAsNewAfterEvents: original.continueAsNewAfterEvents ?? config.continueAsNewAfterEvents,
+      continueAsNewAfterBytes: original.continueAsNewAfterBytes ?? config.continueAsNewAfterBytes,
     },
     registry,
     declaration,
@@ -180,7 +184,11 @@ export interface ReplayDeps {
   client: Client;
   config: Pick<
     Config,
-    'taskQueue' | 'agencyTaskQueuePrefix' | 'closedRetention' | 'continueAsNewAfterEvents'
+    | 'taskQueue'
+    | 'agencyTaskQueuePrefix'
+    | 'closedRetention'
+    | 'continueAsNewAfterEvents'
+    | 'continueAsNewAfterBytes'
   >;
   /** The registry as loaded now (after the fix), not the one the failed run started with. */
   registry: Registry;
