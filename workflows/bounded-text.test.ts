@@ -143,6 +143,7 @@ describe('boundedCode', () => {
     expect(boundedCode('X'.repeat(100))).toBe('X'.repeat(64));
     expect(boundedCode('')).toBe('UNSPECIFIED_REASON');
     expect(boundedCode('9LIVES')).toBe('UNSPECIFIED_REASON');
+    expect(boundedCode(undefined as unknown as string)).toBe('UNSPECIFIED_REASON');
   });
 });
 
@@ -164,6 +165,15 @@ describe('boundedReasons', () => {
     expect(out[0]?.message).toBe(`${'x'.repeat(499)}…`);
     expect(out[1]).toEqual({ code: 'EMPTY', message: 'EMPTY' });
     expect(out[2]).toEqual({ code: 'EXTRA', message: 'm' });
+  });
+
+  it('copes with what an untyped (JavaScript) adapter may return', () => {
+    const odd = [{ code: 42, message: { text: 'not a string' } }] as unknown as {
+      code: string;
+      message: string;
+    }[];
+    expect(boundedReasons(odd)).toEqual([{ code: 'UNSPECIFIED_REASON', message: 'UNSPECIFIED_REASON' }]);
+    expect(boundedConditions([7, 'keep cold', null] as unknown as string[])).toEqual(['keep cold']);
   });
 
   it('merges the overflow into a last reason that says how many more there were', () => {

@@ -117,8 +117,9 @@ const FALLBACK_CODE = 'UNSPECIFIED_REASON';
 
 /** A valid reason code as it is; anything else made into one (upper case, `_` for other characters). */
 export function boundedCode(code: string): string {
+  if (typeof code !== 'string') return FALLBACK_CODE; // JavaScript adapters are not type-checked
   if (REASON_CODE.test(code)) return code;
-  const cleaned = String(code)
+  const cleaned = code
     .toUpperCase()
     .replace(/[^A-Z0-9_]/g, '_')
     .slice(0, reasonCode.maxLength);
@@ -133,7 +134,8 @@ export interface BoundedReason {
 
 function boundedReason<R extends BoundedReason>(reason: R, maxLength: number): R {
   const code = boundedCode(reason.code);
-  const message = clip(reason.message || code, maxLength); // an empty message breaks minLength 1
+  const text = typeof reason.message === 'string' ? reason.message : '';
+  const message = clip(text || code, maxLength); // an empty message breaks minLength 1
   const keys = Object.keys(reason);
   const plain = keys.length === (reason.agency === undefined ? 2 : 3);
   if (plain && code === reason.code && message === reason.message) return reason;
@@ -178,7 +180,9 @@ export function boundedReasons<R extends BoundedReason>(
  * overflow is merged into a last `and N more conditions: …`. Already within limits: same array.
  */
 export function boundedConditions(list: readonly string[], limits: ListLimits = CONDITIONS): string[] {
-  const bounded = list.filter((c) => c.length > 0).map((c) => clip(c, limits.maxLength));
+  const bounded = list
+    .filter((c) => typeof c === 'string' && c.length > 0)
+    .map((c) => clip(c, limits.maxLength));
   if (bounded.length <= limits.maxItems) {
     return bounded.length === list.length && bounded.every((c, i) => c === list[i])
       ? (list as string[])
