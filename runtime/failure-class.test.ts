@@ -23,6 +23,12 @@ describe('failureClass', () => {
   it.each([
     ['Temporal unavailable', new ServiceError('unavailable', { cause: grpc(14) })],
     ['a Temporal deadline', new ServiceError('deadline', { cause: grpc(4) })],
+    [
+      'a workflow whose task just failed (continue-as-new race)',
+      new ServiceError('Workflow Update failed', { cause: grpc(9) }),
+    ],
+    ['Temporal refusing our credentials', new ServiceError('denied', { cause: grpc(7) })],
+    ['a broker refusing our credentials', nonRetriable(protocol('TOPIC_AUTHORIZATION_FAILED', false))],
     ['a refused socket', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a broker connection', new KafkaJSConnectionError('Connection error')],
     [
@@ -45,6 +51,7 @@ describe('failureClass', () => {
     ['a RangeError', new RangeError('Maximum call stack size exceeded')],
     ['an unknown error', new Error('something else')],
     ['a thrown string', 'boom'],
+    ['a Temporal internal error', new ServiceError('internal', { cause: grpc(13) })],
     [
       'a cyclic cause chain',
       (() => {

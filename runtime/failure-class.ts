@@ -11,23 +11,23 @@
 export const FAILURE_CLASSES = ['transient', 'permanent', 'defect'] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
-/** gRPC status codes (Temporal's API) that mean "try again later". */
-const GRPC_TRANSIENT = new Set([
-  1, // CANCELLED
-  4, // DEADLINE_EXCEEDED
-  8, // RESOURCE_EXHAUSTED
-  10, // ABORTED
-  14, // UNAVAILABLE
-]);
-/** gRPC status codes that mean the request itself is wrong. */
+/**
+ * gRPC status codes (Temporal's API) that say this very request is wrong. Every other code is
+ * about the service's state (UNAVAILABLE, DEADLINE_EXCEEDED, FAILED_PRECONDITION, which Temporal
+ * uses for a workflow whose task just failed, say while it continues as new) or about our
+ * credentials (PERMISSION_DENIED): it would hit every record alike, so it is retried for ever.
+ * UNKNOWN and INTERNAL say nothing: they count as defects.
+ */
 const GRPC_PERMANENT = new Set([
   3, // INVALID_ARGUMENT
-  7, // PERMISSION_DENIED
-  9, // FAILED_PRECONDITION
   11, // OUT_OF_RANGE
-  12, // UNIMPLEMENTED
-  16, // UNAUTHENTICATED
 ]);
+const GRPC_UNCLEAR = new Set([
+  2, // UNKNOWN
+  13, // INTERNAL
+]);
+/** A refused login or permission hits every record alike: fix the credentials, nothing to dead-letter. */
+const KAFKA_ACCESS = /AUTHORIZATION|AUTHENTICATION|SASL/;
 /** Node's socket errors: the peer is away. */
 const SYSTEM_TRANSIENT = new Set([
   'ECONNREFUSED',
@@ -84,9 +84,14 @@ function classifyOne(e: ErrorLike): FailureClass | undefined {
   const name = typeof e.name === 'string' ? e.name : '';
   // A broker's answer about this request (MESSAGE_TOO_LARGE, INVALID_RECORD, ...) that kafkajs
   // itself marks as not worth retrying. Its numeric code is Kafka's, not gRPC's: read it first.
-  if (name === 'KafkaJSProtocolError') return e.retriable === false ? 'permanent' : 'transient';
-  if (typeof e.code === 'number' && GRPC_TRANSIENT.has(e.code)) return 'transient';
-  if (typeof e.code === 'number' && GRPC_PERMANENT.has(e.code)) return 'permanent';
+  if (name === 'KafkaJSProtocolError') {
+    if (typeof e.type === 'string' && KAFKA_ACCESS.test(e.type)) return 'transient';
+    return e.retriable === false ? 'permanent' : 'transient';
+  }
+  if (typeof e.code === 'number' && e.code >= 1 && e.code <= 16) {
+    if (GRPC_PERMANENT.has(e.code)) return 'permanent';
+    return GRPC_UNCLEAR.has(e.code) ? 'defect' : 'transient';
+  }
   if (typeof e.code === 'string' && SYSTEM_TRANSIENT.has(e.code)) return 'transient';
   if (KAFKAJS_TRANSIENT.has(name) || TEMPORAL_TRANSIENT.has(name)) return 'transient';
   if (PROGRAMMING.has(name)) return 'defect';
