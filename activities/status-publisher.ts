@@ -37,11 +37,13 @@ export function statusPublisher(
   { config, logger, now = () => new Date() }: ActivityDeps,
   sender: CoalescingSender,
 ) {
-  return async function publishStatus(drafts: StatusDraft[]): Promise<void> {
+  /** Returns the time the events were stamped with: the workflow has no clock of its own. */
+  return async function publishStatus(drafts: StatusDraft[]): Promise<{ at: string }> {
     const workflowId = Context.current().info.workflowExecution?.workflowId;
     let events: StatusEvent[];
+    const at = now().toISOString();
     try {
-      events = stampStatusEvents(drafts, now().toISOString(), workflowId);
+      events = stampStatusEvents(drafts, at, workflowId);
     } catch (error) {
       if (!(error instanceof InvalidStatusEvent)) throw error;
       // Retrying cannot fix our own event.
@@ -54,5 +56,6 @@ export function statusPublisher(
         'status published',
       );
     }
+    return { at };
   };
 }

@@ -5,7 +5,8 @@ import { DOCUMENT_TYPES } from '../schemas/common.schema.js';
 import { sampleDeclaration } from '../schemas/fixtures.js';
 import type { Declaration, DocumentRef, DocumentType, Item } from '../schemas/types.js';
 import { validateAgencyRequest } from '../schemas/validators.js';
-import { agencyView, viewFingerprint } from './agency-view.js';
+import { canonicalJson } from './canonical-json.js';
+import { agencyView, sameFingerprint, viewFingerprint } from './agency-view.js';
 import { route, type AgencyRoute } from './routing.js';
 
 const registry = loadRegistry({ registryFile: undefined, agencyModes: {} });
@@ -226,6 +227,26 @@ describe('fingerprint and key order', () => {
       deadlinePolicy: 'ESCALATE',
     });
     expect(viewFingerprint(b)).toBe(viewFingerprint(a));
+  });
+});
+
+describe('fingerprint size (issue 10, defect 7)', () => {
+  const route = { agency: 'CUSTOMS', lineNos: [1], requiredDocuments: ['INVOICE' as const] };
+  const view = agencyView(sampleDeclaration(), route, { round: 1, deadlinePolicy: 'ESCALATE' });
+
+  it('is a SHA-256, however large the view: it is carried in every continue-as-new', () => {
+    const big = {
+      ...view,
+      items: Array.from({ length: 999 }, () => ({ ...view.items[0]!, description: 'ñ'.repeat(512) })),
+    };
+    expect(viewFingerprint(big)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('matches a fingerprint carried by an older run as canonical JSON', () => {
+    const legacy = canonicalJson([view.items, view.documents, view.requiredDocuments]);
+    expect(sameFingerprint(legacy, viewFingerprint(view))).toBe(true);
+    expect(sameFingerprint(viewFingerprint(view), viewFingerprint(view))).toBe(true);
+    expect(sameFingerprint(legacy, viewFingerprint({ ...view, documents: [] }))).toBe(false);
   });
 });
 

@@ -1,4 +1,6 @@
 import type { Declaration, ReviewRequest } from '../schemas/types.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { canonicalJson } from './canonical-json.js';
 import type { AgencyRoute } from './routing.js';
 
@@ -31,9 +33,27 @@ export function agencyView(
   };
 }
 
-/** Two views with the same fingerprint need no second review after an amendment. */
+/**
+ * Two views with the same fingerprint need no second review after an amendment. A SHA-256 (hex)
+ * of the view's canonical JSON, not the JSON itself: the fingerprint lives in the state that every
+ * continue-as-new carries, and a large view would make that input break Temporal's payload limit.
+ */
 export function viewFingerprint(
   view: Pick<ReviewDraft, 'items' | 'documents' | 'requiredDocuments'>,
 ): string {
-  return canonicalJson([view.items, view.documents, view.requiredDocuments]);
+  return sha256Hex(canonicalJson([view.items, view.documents, view.requiredDocuments]));
+}
+
+/**
+ * Whether two fingerprints name the same view. Runs started before fingerprints were hashed carry
+ * the canonical JSON itself; it is hashed here so that it compares with a new one.
+ */
+export function sameFingerprint(previous: string, current: string): boolean {
+  const hashed = /^[0-9a-f]{64}$/.test(previous) ? previous : sha256Hex(previous);
+  const now = /^[0-9a-f]{64}$/.test(current) ? current : sha256Hex(current);
+  return hashed === now;
+}
+
+function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
 }

@@ -11,7 +11,7 @@ import type {
   StatusEvent,
   Withdrawal,
 } from '../schemas/types.js';
-import { agencyView, viewFingerprint } from './agency-view.js';
+import { agencyView, sameFingerprint, viewFingerprint } from './agency-view.js';
 import {
   boundedConditions,
   boundedReasons,
@@ -232,7 +232,9 @@ export function applyAmendment(
     const round = (previous?.round ?? 0) + 1;
     const candidate = reviewFor(declaration, route, policyOf(policies, route.agency), round);
     const unchanged =
-      previous && previous.fingerprint === candidate.fingerprint && previous.state !== 'REQUEST_INFO';
+      previous &&
+      sameFingerprint(previous.fingerprint, candidate.fingerprint) &&
+      previous.state !== 'REQUEST_INFO';
     if (unchanged) {
       reviews.push(previous);
       continue;

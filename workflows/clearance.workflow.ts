@@ -99,6 +99,8 @@ const DECISIONS_CARRIED = 50;
 
 /** patched() marker: continue-as-new also on history size, not only on the server's suggestion. */
 const CONTINUE_AS_NEW_ON_SIZE = 'continue-as-new-on-history-size';
+/** patched() marker: a closed clearance, still answering late messages, continues as new too. */
+const CONTINUE_AS_NEW_WHEN_CLOSED = 'continue-as-new-when-closed';
 
 const REVIEW_RETRY = {
   initialInterval: '1s',
@@ -151,6 +153,8 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   let failure: { agency: string; message: string } | undefined;
   let dirty = true;
   let lastSearch = '';
+  /** When the latest status event was stamped: after the final one, when the clearance closed. */
+  let publishedAt: string | undefined = input.carried?.closedAt;
   if (startEffects && input.openingPublished) {
     // Intake published RECEIVED and IN_REVIEW, and set the matching search attributes at start.
     lastEvent = openingEvents(state, input.sequenceBase)[1];
@@ -478,7 +482,14 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     return due && inFlight.size === 0 && !dirty;
   }
 
-  function nextRunInput(): ClearanceInput {
+  /** The rest of the retention. Only a closed run carried over needs the time for it, from an activity. */
+  async function retentionLeft(closed: string | undefined): Promise<number> {
+    const full = durationMs(input.closedRetention);
+    if (!input.carried?.closedAt || !closed) return full;
+    return Math.min(full, Date.parse(closed) + full - Date.parse(await kafka.now()));
+  }
+
+  function nextRunInput(closedAt?: string): ClearanceInput {
     // The carried state is bounded: the audit keeps its newest entries, idempotency its newest ids.
     // The declaration goes once, as the input's: carried inside the state too, a large one would
     // double the next run's input and could break Temporal's payload limit.
@@ -496,6 +507,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
         appliedIds: [...appliedIds].slice(-IDS_CARRIED),
         deadlines,
         lastEvent: lastEvent!,
+        ...(closedAt ? { closedAt } : {}),
         ...(lastAmendmentId ? { lastAmendmentId } : {}),
       },
     };
@@ -517,10 +529,12 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
     }
     const withdrawing = withdrawNotices;
     withdrawNotices = [];
-    await Promise.all([
+    const [published] = await Promise.all([
       drafts.length ? kafka.publishStatus(drafts) : undefined,
       withdrawing.length ? kafka.publishReviewWithdrawn(withdrawing) : undefined,
     ]);
+    // Histories recorded before publishStatus returned its stamp replay with no result.
+    if (published?.at) publishedAt = published.at;
     upsertSearch();
   }
 
@@ -562,12 +576,19 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
 
   // Stay open for a while after the final status, so that duplicates and late messages get an
   // answer from the declaration itself instead of an error about a closed workflow.
-  const retentionMs = durationMs(input.closedRetention);
+  const closedAt = publishedAt;
+  const retentionMs = await retentionLeft(closedAt);
   let open = retentionMs > 0;
   if (open) void sleep(retentionMs).then(() => (open = false));
   while (open) {
     await condition(() => dirty || !open);
     if (dirty) await flush();
+    // Messages keep arriving for a closed clearance too (amendments of a megabyte, duplicates):
+    // its history is cut in the same way, and the next run waits out the rest of the retention.
+    if (open && shouldContinueAsNew() && patched(CONTINUE_AS_NEW_WHEN_CLOSED)) {
+      await condition(allHandlersFinished);
+      if (!dirty) return continueAsNew<typeof clearanceWorkflow>(nextRunInput(closedAt));
+    }
   }
   await condition(allHandlersFinished);
   return snapshot();

@@ -88,6 +88,8 @@ export interface CarriedState {
   deadlines: Record<string, string>;
   lastEvent: Omit<StatusEvent, 'at'>;
   lastAmendmentId?: string;
+  /** Set when a closed clearance continued as new: when its final status was published. */
+  closedAt?: string;
 }
 
 export interface ClearanceSnapshot {
