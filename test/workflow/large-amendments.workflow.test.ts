@@ -110,7 +110,7 @@ describe('a run of large amendments', () => {
     for (const runId of runs) {
       const handle = pipeline.client.workflow.getHandle(workflowId, runId);
       const described = await handle.describe();
-      largestRun = Math.max(largestRun, described.historySize);
+      largestRun = Math.max(largestRun, described.historySize ?? 0);
       expect(described.historySize, `history of run ${runId}`).toBeLessThan(RUN_HISTORY_BOUND);
       for (const event of (await handle.fetchHistory()).events ?? []) {
         largest = Math.max(largest, payloadBytes(event));
