@@ -1,9 +1,24 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { check, validateAgencyRequest } from '../schemas/validators.js';
 import { agencyRequestsTopic } from '../runtime/config.js';
 import type { Reason, ReviewRequest, ReviewWithdrawn } from '../schemas/types.js';
 import type { ReviewDraft } from '../workflows/agency-view.js';
 import { durationMs } from '../workflows/duration.js';
 import type { ActivityDeps } from './activity-deps.js';
+
+/**
+ * Our own message that breaks the agencies' contract would break their systems: never send it.
+ * Retrying cannot fix it, so the activity fails for good and the clearance shows FAILED.
+ */
+function assertValid(message: ReviewRequest | ReviewWithdrawn): void {
+  const result = check(validateAgencyRequest, message);
+  if (result.ok) return;
+  const problems = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  throw ApplicationFailure.nonRetryable(
+    `${message.kind} for ${message.agency} violates its schema: ${problems}`,
+    'InvalidAgencyRequest',
+  );
+}
 
 export interface WithdrawalNotice {
   declarationId: string;
@@ -24,6 +39,7 @@ export function agencyRequestPublisher({ config, producer, logger, now = () => n
       at: at.toISOString(),
       deadline: new Date(at.getTime() + durationMs(deadline)).toISOString(),
     };
+    assertValid(request);
     await producer.send({
       topic: agencyRequestsTopic(config.topics, draft.agency),
       acks: -1,
@@ -42,6 +58,7 @@ export function agencyRequestPublisher({ config, producer, logger, now = () => n
     await producer.sendBatch({
       topicMessages: notices.map((notice) => {
         const message: ReviewWithdrawn = { kind: 'review-withdrawn', at, ...notice };
+        assertValid(message);
         return {
           topic: agencyRequestsTopic(config.topics, notice.agency),
           messages: [{ key: notice.declarationId, value: JSON.stringify(message) }],

@@ -14,6 +14,9 @@ import {
 
 // What one agency sees on trade.agency.<agency>.requests: only its own view of a declaration.
 // `round` counts reviews by this agency, so a stale request can be told apart after an amendment.
+// A clearance may live through any number of amendments (it continues as new), so the bound is
+// only a sanity limit, far above any real one.
+const round = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
 const reviewRequest = {
   type: 'object',
   additionalProperties: false,
@@ -36,7 +39,7 @@ const reviewRequest = {
     kind: { const: 'review-request' },
     declarationId: idString,
     agency: agencyCode,
-    round: { type: 'integer', minimum: 1, maximum: 1000 },
+    round,
     at: dateTime,
     regime,
     customsOffice: { type: 'string', minLength: 1, maxLength: 64 },
@@ -62,7 +65,7 @@ const reviewWithdrawn = {
     kind: { const: 'review-withdrawn' },
     declarationId: idString,
     agency: agencyCode,
-    round: { type: 'integer', minimum: 1, maximum: 1000 },
+    round,
     at: dateTime,
     reason,
   },

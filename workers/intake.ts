@@ -4,6 +4,7 @@ import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { errorLines } from '../schemas/format-errors.js';
+import { boundedReasons, STATUS_REASONS } from '../workflows/bounded-text.js';
 import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
 import {
   amendUpdate,
@@ -98,7 +99,7 @@ export class Intake {
   ): Promise<IntakeOutcome> {
     const { config, client, registry } = this.deps;
     const workflowId = declarationWorkflowId(declaration.declarationId);
-    const plain = clearanceInput(config, registry, declaration, Number(source.message.timestamp));
+    const plain = clearanceInput(config, registry, declaration, recordMillis(source.message));
     const opening = intakeOpening(plain, new Date().toISOString());
     const input = opening?.input ?? plain;
     const hash = input.contentHash;
@@ -263,10 +264,13 @@ export class Intake {
     const event: StatusEvent = {
       declarationId,
       at: new Date().toISOString(),
-      sequence: Number(source.message.timestamp),
+      sequence: recordMillis(source.message),
       status,
       agencies,
-      reasons: lines.slice(0, 100).map((message) => ({ code, message: message.slice(0, 2000) })),
+      reasons: boundedReasons(
+        lines.map((message) => ({ code, message })),
+        STATUS_REASONS,
+      ),
     };
     await this.consumer.producer.send({
       topic: this.deps.config.topics.status,
@@ -294,6 +298,18 @@ export class Intake {
   }
 }
 
+/**
+ * The record's timestamp in ms. Producers set it, so it can be anything an int64 holds: 0, -1, or
+ * past what a date can show. Those are taken as now, so that sequences stay positive and times valid.
+ */
+function recordMillis(message: KafkaMessage): number {
+  const ms = Number(message.timestamp);
+  return Number.isSafeInteger(ms) && ms >= 1 && ms <= MAX_DATE_MS ? ms : Date.now();
+}
+
+/** The latest time a JavaScript Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+
 function recordTime(message: KafkaMessage): string {
-  return new Date(Number(message.timestamp)).toISOString();
+  return new Date(recordMillis(message)).toISOString();
 }

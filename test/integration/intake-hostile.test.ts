@@ -157,6 +157,31 @@ describe('every readable input gets an answer (defect 4)', () => {
   });
 });
 
+describe('record timestamps a producer chose', () => {
+  it.each(['0', '-1', '9000000000000000000'])(
+    'clears a declaration whose record timestamp is %s',
+    async (timestamp) => {
+      const declaration = machinery();
+      const sent = await pipeline.producer
+        .send({
+          topic: pipeline.config.topics.declarations,
+          acks: -1,
+          messages: [{ key: declaration.declarationId, value: JSON.stringify(declaration), timestamp }],
+        })
+        .then(
+          () => true,
+          (error: Error) => error.message, // the broker may refuse a timestamp far in the future itself
+        );
+      if (sent !== true) {
+        expect(sent).toMatch(/timestamp/i);
+        return;
+      }
+      const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
+      expect(final.sequence).toBeGreaterThanOrEqual(1);
+    },
+  );
+});
+
 describe('a second withdrawal (defect 5)', () => {
   it('is refused, recorded in the audit trail and told to the trader', async () => {
     const declaration = sampleDeclaration(); // AGRICULTURE waits for an officer: it stays open

@@ -3,6 +3,7 @@ import type { DeadLetterRecord } from '../../schemas/types.js';
 import {
   decodeValue,
   findDeadLetter,
+  parseDeadLetterRecord,
   REPLAY_OF_HEADER,
   replayCandidates,
   replayMessage,
@@ -38,6 +39,19 @@ function letter(
 }
 
 describe('dead-letter replay', () => {
+  it.each(['key', 'headers'] as const)('refuses a dead letter whose %s was cut to fit', (part) => {
+    const digest = { size: 700_000, sha256: 'a'.repeat(64), ...(part === 'headers' ? { cut: 8 } : {}) };
+    const cut = letter('trade.declarations:2:18', '{}', { truncated: { [part]: digest } });
+    expect(() => replayMessage(cut.record)).toThrow(new RegExp(`its ${part} was cut to fit`));
+  });
+
+  it('reads only records that fit the dead-letter schema', () => {
+    const { record } = letter('trade.declarations:2:19', '{}');
+    expect(parseDeadLetterRecord(Buffer.from(JSON.stringify(record)))).toEqual(record);
+    const wrong = { ...record, errors: 'not a list' };
+    expect(parseDeadLetterRecord(Buffer.from(JSON.stringify(wrong)))).toBeUndefined();
+  });
+
   it('sends back the original bytes, key and headers, plus the replay-of header', () => {
     const original = Buffer.from('{"kind":"amendment","declarationId":"AVO-2026-000001"}');
     const message = replayMessage(letter('trade.declarations:2:17', original).record);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DeadLetterRecord } from '../../schemas/types.js';
-import { recordRef } from '../dead-letter.js';
+import { validateDeadLetter } from '../../schemas/validators.js';
+import { recordRef, REPLAY_HEADER } from '../dead-letter.js';
 import { OpsError } from './ops-error.js';
 import { jsonDepth, MAX_SHOWN_JSON_DEPTH, readStoredJson } from './stored-json.js';
 
@@ -9,7 +10,7 @@ import { jsonDepth, MAX_SHOWN_JSON_DEPTH, readStoredJson } from './stored-json.j
  * The header a replayed dead letter carries back to the declarations topic. Intake copies it into
  * `replayOf` if the input is dead-lettered again, so a chain of attempts stays traceable.
  */
-export const REPLAY_OF_HEADER = 'ventanilla-replay-of';
+export const REPLAY_OF_HEADER = REPLAY_HEADER;
 
 export interface StoredDeadLetter {
   /** Where the dead-letter record itself sits: `<deadletter topic>:<partition>:<offset>`. */
@@ -127,8 +128,9 @@ export function parseDeadLetterRecord(value: Buffer | null): DeadLetterRecord | 
   const text = value.toString('utf8');
   if (jsonDepth(text, MAX_SHOWN_JSON_DEPTH) > MAX_SHOWN_JSON_DEPTH) return undefined;
   try {
-    const record = JSON.parse(text) as DeadLetterRecord;
-    return typeof record?.ref === 'string' && typeof record.valueBase64 === 'string' ? record : undefined;
+    // The schema, not a spot check: a record with fields of the wrong type would crash the renderers.
+    const record: unknown = JSON.parse(text);
+    return validateDeadLetter(record) ? record : undefined;
   } catch {
     return undefined;
   }
@@ -230,6 +232,12 @@ export function replayMessage(record: DeadLetterRecord): ReplayMessage {
   if (value.truncated) {
     throw new OpsError(
       `${record.ref} cannot be replayed: it was ${record.valueSize} bytes, over the 1 MiB limit, and only its first ${value.bytes.length} bytes were kept`,
+    );
+  }
+  const cut = (['key', 'headers'] as const).filter((part) => record.truncated?.[part]);
+  if (cut.length > 0) {
+    throw new OpsError(
+      `${record.ref} cannot be replayed: its ${cut.join(' and ')} ${cut.length > 1 ? 'were' : 'was'} cut to fit the dead-letter topic (see "truncated"), so it would not be the same input`,
     );
   }
   return {
