@@ -23,31 +23,48 @@ const CLOSE_OBJECT = 0x7d;
 const COMMA = 0x2c;
 
 /**
- * The deepest nesting of arrays and objects in a JSON text (0 for a scalar), counted in one pass
- * without recursion; brackets inside strings do not count. Returns as soon as the depth passes
- * `stopAbove`. On text that is not JSON the count means little, but it is still finite and cheap.
+ * Calls `visit` for every bracket and comma outside strings, with the nesting depth after it, in
+ * one pass without recursion; `visit` returns true to stop. The one scanner of JSON text here.
  */
-export function jsonDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+function walkStructure(
+  text: string,
+  from: number,
+  visit: (c: number, i: number, depth: number) => boolean,
+): void {
   let depth = 0;
-  let max = 0;
   let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
       if (c === BACKSLASH) i++;
       else if (c === QUOTE) inString = false;
     } else if (c === QUOTE) {
       inString = true;
-    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (max > stopAbove) return max;
-      }
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      depth--;
+    } else if (
+      c === OPEN_ARRAY ||
+      c === OPEN_OBJECT ||
+      c === CLOSE_ARRAY ||
+      c === CLOSE_OBJECT ||
+      c === COMMA
+    ) {
+      if (c === OPEN_ARRAY || c === OPEN_OBJECT) depth++;
+      else if (c !== COMMA) depth--;
+      if (visit(c, i, depth)) return;
     }
   }
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text (0 for a scalar); brackets inside
+ * strings do not count. Returns as soon as the depth passes `stopAbove`. On text that is not JSON
+ * the count means little, but it is still finite and cheap.
+ */
+export function jsonDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+  let max = 0;
+  walkStructure(text, 0, (_c, _i, depth) => {
+    max = Math.max(max, depth);
+    return max > stopAbove;
+  });
   return max;
 }
 
@@ -87,37 +104,25 @@ export function readStoredJson(text: string): StoredJson {
 }
 
 /**
- * The texts of a JSON array's elements, exactly as written (less surrounding whitespace), found in
- * one pass without recursion, or undefined when the text is not an array. Expects text that
- * JSON.parse accepts.
+ * The texts of a JSON array's elements, exactly as written (less surrounding whitespace), or
+ * undefined when the text is not an array. Expects text that JSON.parse accepts.
  */
 export function arrayElementTexts(text: string): string[] | undefined {
   const start = text.search(/\S/);
   if (start < 0 || text.charCodeAt(start) !== OPEN_ARRAY) return undefined;
   const elements: string[] = [];
-  let depth = 0;
-  let inString = false;
   let from = start + 1;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      depth++;
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-      depth--;
-      if (depth === 0) {
-        const last = text.slice(from, i).trim();
-        if (last !== '' || elements.length > 0) elements.push(last);
-        return elements;
-      }
-    } else if (c === COMMA && depth === 1) {
+  let closed = false;
+  walkStructure(text, start, (c, i, depth) => {
+    if (c === COMMA && depth === 1) {
       elements.push(text.slice(from, i).trim());
       from = i + 1;
+    } else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && depth === 0) {
+      const last = text.slice(from, i).trim();
+      if (last !== '' || elements.length > 0) elements.push(last);
+      closed = true;
     }
-  }
-  return undefined;
+    return closed;
+  });
+  return closed ? elements : undefined;
 }
