@@ -6,7 +6,7 @@ import {
 } from 'kafkajs';
 import { ServiceError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { describeFailure, failureClass } from './failure-class.js';
+import { describeFailure, failureClass, RetryLater } from './failure-class.js';
 
 const grpc = (code: number) => Object.assign(new Error(`grpc ${code}`), { code });
 const protocol = (type: string, retriable: boolean) =>
@@ -31,6 +31,7 @@ describe('failureClass', () => {
     ['a broker refusing our credentials', nonRetriable(protocol('TOPIC_AUTHORIZATION_FAILED', false))],
     ['a refused socket', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a broker connection', new KafkaJSConnectionError('Connection error')],
+    ['a clearance continuing as new', new RetryLater('clearance X is open again (continued as new)')],
     [
       'kafkajs giving up on a retriable error',
       new KafkaJSNumberOfRetriesExceeded(protocol('LEADER_NOT_AVAILABLE', true), {

@@ -63,6 +63,14 @@ const PROGRAMMING = new Set([
   'URIError',
 ]);
 
+/**
+ * Thrown by a handler to say "not now": the record is right, but its clearance cannot take it at
+ * this moment (it is continuing as new). Retried for as long as it takes, like an outage.
+ */
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+}
+
 interface ErrorLike {
   name?: unknown;
   code?: unknown;
@@ -93,7 +101,8 @@ function classifyOne(e: ErrorLike): FailureClass | undefined {
     return GRPC_UNCLEAR.has(e.code) ? 'defect' : 'transient';
   }
   if (typeof e.code === 'string' && SYSTEM_TRANSIENT.has(e.code)) return 'transient';
-  if (KAFKAJS_TRANSIENT.has(name) || TEMPORAL_TRANSIENT.has(name)) return 'transient';
+  if (KAFKAJS_TRANSIENT.has(name) || TEMPORAL_TRANSIENT.has(name) || name === 'RetryLater')
+    return 'transient';
   if (PROGRAMMING.has(name)) return 'defect';
   return undefined;
 }

@@ -1,20 +1,26 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
+import { RetryLater } from '../runtime/failure-class.js';
 import { errorLines } from '../schemas/format-errors.js';
 import { boundedReasons, STATUS_REASONS } from '../workflows/bounded-text.js';
 import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
 import {
   amendUpdate,
+  CONTINUING_AS_NEW,
   declarationWorkflowId,
   duplicateSignal,
   rejectedInputSignal,
   withdrawUpdate,
   type ClearanceSnapshot,
 } from '../workflows/messages.js';
-import { statusRecords } from '../activities/status-publisher.js';
+import { stampStatusEvents, statusRecords } from '../activities/status-publisher.js';
 import { CoalescingSender } from '../runtime/coalescing-sender.js';
 import { clearanceInput, clearanceStart, intakeOpening, type Opening } from './clearance-start.js';
 import { assertNoOpenClearance } from './open-clearance.js';
@@ -194,6 +200,10 @@ export class Intake {
         return 'deadlettered';
       }
       if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause;
+        if (cause instanceof ApplicationFailure && cause.type === CONTINUING_AS_NEW) {
+          throw new RetryLater(`${workflowId}: ${cause.message}`);
+        }
         const errors = [
           { path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message },
         ];
@@ -261,9 +271,8 @@ export class Intake {
       status: 'REJECTED',
       agencies: {},
     };
-    const event: StatusEvent = {
+    const draft = {
       declarationId,
-      at: new Date().toISOString(),
       sequence: recordMillis(source.message),
       status,
       agencies,
@@ -272,10 +281,11 @@ export class Intake {
         STATUS_REASONS,
       ),
     };
+    // Checked against the schema like the workflow's own events.
     await this.consumer.producer.send({
       topic: this.deps.config.topics.status,
       acks: -1,
-      messages: [{ key: declarationId, value: JSON.stringify(event) }],
+      messages: statusRecords(stampStatusEvents([draft], new Date().toISOString())),
     });
     steps.add('told');
   }

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { RetryLater } from '../runtime/failure-class.js';
 import { declarationWorkflowId } from '../workflows/messages.js';
 
 /**
@@ -11,7 +12,7 @@ export async function assertNoOpenClearance(client: Client, declarationId: strin
   try {
     const { status } = await client.workflow.getHandle(declarationWorkflowId(declarationId)).describe();
     if (status.name === 'RUNNING')
-      throw new Error(`clearance ${declarationId} is open again (continued as new); retrying`);
+      throw new RetryLater(`clearance ${declarationId} is open again (continued as new); retrying`);
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
   }

@@ -35,6 +35,7 @@ import {
 import { clip } from './bounded-text.js';
 import { durationMs } from './duration.js';
 import {
+  CONTINUING_AS_NEW,
   DEFAULT_CONTINUE_AS_NEW_BYTES,
   agencyViewQuery,
   amendUpdate,
@@ -399,7 +400,20 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
       });
       return ack();
     },
-    { validator: ({ amendment }): void => assertIdsMatch(amendment, declarationId, 'amendmentId') },
+    {
+      validator: ({ amendment }): void => {
+        assertIdsMatch(amendment, declarationId, 'amendmentId');
+        // Each amendment may be a megabyte. Past the size at which the history is to be cut, new
+        // ones wait (the sender retries), so that the run reaches a quiet moment and continues as
+        // new. A rejected update leaves no trace in the history.
+        if (!appliedIds.has(amendment.amendmentId) && historyFull()) {
+          throw ApplicationFailure.create({
+            type: CONTINUING_AS_NEW,
+            message: 'the clearance is continuing as new to keep its history small; send the amendment again',
+          });
+        }
+      },
+    },
   );
 
   setHandler(
@@ -470,14 +484,22 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
    * moment: no automatic review in flight, so nothing is lost between the runs. Queue reviews'
    * deadlines are carried as absolute times and their timers resume in the next run.
    */
+  /** Past the history size at which the clearance continues as new (at its next quiet moment). */
+  function historyFull(): boolean {
+    return workflowInfo().historySize > (input.continueAsNewAfterBytes ?? DEFAULT_CONTINUE_AS_NEW_BYTES);
+  }
+
+  /** The history is to be cut for its size, and nothing is in flight that would be lost. */
+  function cutForSize(): boolean {
+    return historyFull() && inFlight.size === 0 && patched(CONTINUE_AS_NEW_ON_SIZE);
+  }
+
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
     const limit = input.continueAsNewAfterEvents ?? 2000;
     // Large amendments grow the history by megabytes with few events: its size counts as well,
     // long before Temporal's hard limit (50 MB), at which the server would terminate the clearance.
-    const tooLarge =
-      info.historySize > (input.continueAsNewAfterBytes ?? DEFAULT_CONTINUE_AS_NEW_BYTES) &&
-      patched(CONTINUE_AS_NEW_ON_SIZE);
+    const tooLarge = historyFull() && patched(CONTINUE_AS_NEW_ON_SIZE);
     const due = info.continueAsNewSuggested || info.historyLength > limit || tooLarge;
     return due && inFlight.size === 0 && !dirty;
   }
@@ -550,8 +572,9 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   if (input.carried) resumeReviews();
 
   while (!isFinal(state)) {
-    await condition(() => dirty);
-    await flush();
+    // A full history wakes the loop too: the amendments it turns away leave no event that would.
+    await condition(() => dirty || cutForSize());
+    if (dirty) await flush();
     if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
       if (!dirty) return continueAsNew<typeof clearanceWorkflow>(nextRunInput());
@@ -581,7 +604,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   let open = retentionMs > 0;
   if (open) void sleep(retentionMs).then(() => (open = false));
   while (open) {
-    await condition(() => dirty || !open);
+    await condition(() => dirty || !open || (cutForSize() && patched(CONTINUE_AS_NEW_WHEN_CLOSED)));
     if (dirty) await flush();
     // Messages keep arriving for a closed clearance too (amendments of a megabyte, duplicates):
     // its history is cut in the same way, and the next run waits out the rest of the retention.

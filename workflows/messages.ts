@@ -77,6 +77,13 @@ export interface ReviewTimers {
  */
 export const DEFAULT_CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
 
+/**
+ * The failure type with which a clearance's update validator turns a message away for a moment:
+ * its history is past the continue-as-new size and it waits for a quiet moment to cut it. The
+ * sender retries; the next run takes the message.
+ */
+export const CONTINUING_AS_NEW = 'CONTINUING_AS_NEW';
+
 export interface CarriedState {
   /** Without the declaration since it is the next run's input (older runs carried it here too). */
   state: Omit<ClearanceState, 'declaration'> & { declaration?: ClearanceState['declaration'] };

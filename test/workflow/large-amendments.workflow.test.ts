@@ -13,7 +13,7 @@ import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 
 const AMENDMENTS = 30;
 /** Amendments sent after the clearance closed: refused, but each still a megabyte of history. */
-const LATE = 10;
+const LATE = 6;
 /** Temporal warns at 10 MB of history; each run must stay well under it. */
 const RUN_HISTORY_BOUND = 10 * 1024 * 1024;
 /** The payload limit is 2 MB; no event may come near it. */
