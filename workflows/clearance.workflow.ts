@@ -484,31 +484,37 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
    * moment: no automatic review in flight, so nothing is lost between the runs. Queue reviews'
    * deadlines are carried as absolute times and their timers resume in the next run.
    */
+  function shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    const limit = input.continueAsNewAfterEvents ?? 2000;
+    const due = info.continueAsNewSuggested || info.historyLength > limit || tooLarge();
+    return due && inFlight.size === 0 && !dirty;
+  }
+
   /** Past the history size at which the clearance continues as new (at its next quiet moment). */
   function historyFull(): boolean {
     return workflowInfo().historySize > (input.continueAsNewAfterBytes ?? DEFAULT_CONTINUE_AS_NEW_BYTES);
   }
 
-  /** The history is to be cut for its size, and nothing is in flight that would be lost. */
-  function cutForSize(): boolean {
-    return historyFull() && inFlight.size === 0 && patched(CONTINUE_AS_NEW_ON_SIZE);
+  /**
+   * Large amendments grow the history by megabytes with few events: its size counts as well, long
+   * before Temporal's hard limit (50 MB), at which the server would terminate the clearance.
+   */
+  function tooLarge(): boolean {
+    return historyFull() && patched(CONTINUE_AS_NEW_ON_SIZE);
   }
 
-  function shouldContinueAsNew(): boolean {
-    const info = workflowInfo();
-    const limit = input.continueAsNewAfterEvents ?? 2000;
-    // Large amendments grow the history by megabytes with few events: its size counts as well,
-    // long before Temporal's hard limit (50 MB), at which the server would terminate the clearance.
-    const tooLarge = historyFull() && patched(CONTINUE_AS_NEW_ON_SIZE);
-    const due = info.continueAsNewSuggested || info.historyLength > limit || tooLarge;
-    return due && inFlight.size === 0 && !dirty;
+  /** The history is to be cut for its size, and nothing is in flight that would be lost. */
+  function cutForSize(): boolean {
+    return inFlight.size === 0 && tooLarge();
   }
 
   /** The rest of the retention. Only a closed run carried over needs the time for it, from an activity. */
-  async function retentionLeft(closed: string | undefined): Promise<number> {
+  async function retentionLeft(): Promise<number> {
     const full = durationMs(input.closedRetention);
-    if (!input.carried?.closedAt || !closed) return full;
-    return Math.min(full, Date.parse(closed) + full - Date.parse(await kafka.now()));
+    const closedAt = input.carried?.closedAt;
+    if (!closedAt) return full;
+    return Math.min(full, Date.parse(closedAt) + full - Date.parse(await kafka.now()));
   }
 
   function nextRunInput(closedAt?: string): ClearanceInput {
@@ -600,7 +606,7 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
   // Stay open for a while after the final status, so that duplicates and late messages get an
   // answer from the declaration itself instead of an error about a closed workflow.
   const closedAt = publishedAt;
-  const retentionMs = await retentionLeft(closedAt);
+  const retentionMs = await retentionLeft();
   let open = retentionMs > 0;
   if (open) void sleep(retentionMs).then(() => (open = false));
   while (open) {
