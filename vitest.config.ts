@@ -28,6 +28,17 @@ export default defineConfig({
       },
       {
         test: {
+          // Minutes of megabytes through Kafka and Temporal: `npm run test:heavy`, which .ci/run runs too.
+          name: 'heavy',
+          include: ['test/heavy/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/quiet-temporal.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
