@@ -84,8 +84,9 @@ beforeAll(async () => {
     workflowBundle: bundle,
     bridge: true,
     env: { VENTANILLA_AGENCY_MODES: 'HEALTH=queue,ECONOMY=queue', VENTANILLA_CLOSED_RETENTION: '1h' },
-    // HEALTH escalates after a few seconds here, so the ESCALATE policy can be watched.
-    registry: (base) => withDeadline(base, 'HEALTH', '6s', 'ESCALATE'),
+    // Officers here have all the time they need: a deadline that fires while a slow CLI process
+    // starts would race the decision. Deadlines are watched in their own pipelines below.
+    registry: (base) => withDeadline(base, 'HEALTH', '10m', 'ESCALATE'),
   });
 });
 afterAll(async () => pipeline?.stop());
@@ -267,28 +268,38 @@ describe('officer console and decision bridge', () => {
     }
     await deadLetters.consumer.disconnect();
   });
-
-  it('ESCALATE marks the agency OVERDUE at its deadline and keeps waiting for the officer', async () => {
-    const declaration = pharmaImport();
-    await pipeline.submit(declaration);
-    const overdue = await waitFor(
-      'HEALTH to become OVERDUE',
-      () => {
-        const last = pipeline.latest(declaration.declarationId);
-        return last?.agencies.HEALTH === 'OVERDUE' ? last : undefined;
-      },
-      30_000,
-    );
-    expect(overdue.status).toBe('IN_REVIEW');
-    expect(overdue.reasons).toContainEqual(
-      expect.objectContaining({ agency: 'HEALTH', code: 'DEADLINE_ESCALATED' }),
-    );
-    await pipeline.sendDecisions(decision(declaration.declarationId, 'HEALTH', 'APPROVED'));
-    await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
-  });
 });
 
 describe('deadline policies', () => {
+  it('ESCALATE marks the agency OVERDUE at its deadline and keeps waiting for the officer', async () => {
+    const escalating = await TestPipeline.start({
+      workflowBundle: bundle,
+      bridge: true,
+      env: { VENTANILLA_AGENCY_MODES: 'HEALTH=queue,ECONOMY=queue', VENTANILLA_CLOSED_RETENTION: '0s' },
+      registry: (base) => withDeadline(base, 'HEALTH', '3s', 'ESCALATE'),
+    });
+    try {
+      const declaration = pharmaImport();
+      await escalating.submit(declaration);
+      const overdue = await waitFor(
+        'HEALTH to become OVERDUE',
+        () => {
+          const last = escalating.latest(declaration.declarationId);
+          return last?.agencies.HEALTH === 'OVERDUE' ? last : undefined;
+        },
+        30_000,
+      );
+      expect(overdue.status).toBe('IN_REVIEW');
+      expect(overdue.reasons).toContainEqual(
+        expect.objectContaining({ agency: 'HEALTH', code: 'DEADLINE_ESCALATED' }),
+      );
+      await escalating.sendDecisions(decision(declaration.declarationId, 'HEALTH', 'APPROVED'));
+      await escalating.waitForStatus(declaration.declarationId, 'CLEARED');
+    } finally {
+      await escalating.stop();
+    }
+  });
+
   it('AUTO_APPROVE (afirmativa ficta) approves and AUTO_REJECT (negativa ficta) rejects when nobody decides', async () => {
     const ficta = await TestPipeline.start({
       workflowBundle: bundle,
