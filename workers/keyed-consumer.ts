@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { describeFailure, failureClass } from '../runtime/failure-class.js';
 import { createProducer } from '../runtime/kafka.js';
-import { PATTERNS } from '../schemas/common.schema.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DeadLetterReason, FieldError } from '../schemas/types.js';
+import { keyDeclarationId } from './intake-parse.js';
 import {
   deadLetterRecord,
   publishDeadLetter,
@@ -27,8 +27,6 @@ const DEFECT_ATTEMPTS = 3;
 
 /** How long stop() waits for records still in flight in the background. */
 const BACKGROUND_STOP_MS = 5_000;
-
-const ID = new RegExp(PATTERNS.id);
 
 /**
  * Offsets are committed at most this often, not after every batch (kafkajs's default): a commit
@@ -296,9 +294,7 @@ export class KeyedConsumer {
   }
 
   private async deadLetterFailure(source: RecordSource, error: unknown, steps: Set<string>): Promise<void> {
-    const key = source.message.key;
-    const id = key && key.length <= 64 ? key.toString('utf8') : undefined;
     const errors = [{ path: '(root)', message: `handling failed: ${describeFailure(error)}` }];
-    await this.deadLetter(source, 'HANDLER_ERROR', errors, id && ID.test(id) ? id : undefined, steps);
+    await this.deadLetter(source, 'HANDLER_ERROR', errors, keyDeclarationId(source.message.key), steps);
   }
 }
