@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layering } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'bench/results/**'] },
@@ -14,37 +15,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...layering(),
   {
-    // Workflow code is replayed: it must stay deterministic and free of I/O, so Node builtins,
-    // Kafka/logging libraries and runtime imports of activity code are banned here.
-    files: ['workflows/**/*.ts'],
-    ignores: ['workflows/**/*.test.ts'],
+    // Time and randomness come from history (timers, activity results), never from the host.
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https'],
-              message: 'Workflows must not do I/O.',
-            },
-            {
-              group: ['kafkajs', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
-              message: 'Workflows must not do I/O.',
-            },
-            {
-              group: ['../activities/*', '../../activities/*'],
-              allowTypeImports: true,
-              message: 'Import activities as types only.',
-            },
-            {
-              group: ['../runtime/*', '../infra/*', '../workers/*'],
-              message: 'Workflows must not import process-level code.',
-            },
-          ],
-        },
-      ],
-      // Time and randomness come from history (timers, activity results), never from the host.
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'No clocks in workflows; activities stamp times.' },

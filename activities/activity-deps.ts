@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import type { CoalescingSender } from '../runtime/coalescing-sender.js';
+import type { CoalescingSender } from '../messaging/coalescing-sender.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { AgencyAdapter } from './adapters/adapter.js';

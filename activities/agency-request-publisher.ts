@@ -2,8 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { check, validateAgencyRequest } from '../schemas/validators.js';
 import { agencyRequestsTopic } from '../runtime/config.js';
 import type { Reason, ReviewRequest, ReviewWithdrawn } from '../schemas/types.js';
-import type { ReviewDraft } from '../workflows/agency-view.js';
-import { durationMs } from '../workflows/duration.js';
+import type { ReviewDraft } from '../domain/agency-view.js';
+import { durationMs } from '../domain/duration.js';
 import type { ActivityDeps } from './activity-deps.js';
 
 /**

@@ -2,7 +2,7 @@ import type { ActivityDeps } from './activity-deps.js';
 import { agencyRequestPublisher } from './agency-request-publisher.js';
 import { reviewActivity } from './review.activity.js';
 import { statusPublisher } from './status-publisher.js';
-import { CoalescingSender } from '../runtime/coalescing-sender.js';
+import { CoalescingSender } from '../messaging/coalescing-sender.js';
 
 /** The clearance task queue's activities: publishing to Kafka for the workflow. */
 export function createClearanceActivities(deps: ActivityDeps) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleAgencyDecision, sampleReviewRequest } from '../schemas/fixtures.js';
+import { sampleAgencyDecision, sampleReviewRequest } from '../test/support/fixtures.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
 import type { AdapterDecision, AgencyAdapter, ReviewInput } from './adapters/adapter.js';
 import { economyAdapter } from './adapters/economy.adapter.js';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { boundedConditions, boundedReasons } from '../workflows/bounded-text.js';
+import { boundedConditions, boundedReasons } from '../domain/bounded-text.js';
 import type { AdapterContext, AdapterDecision, AgencyAdapter, ReviewInput } from './adapters/adapter.js';
 import { BUILT_IN_ADAPTERS } from './adapters/index.js';
 import type { ActivityDeps } from './activity-deps.js';

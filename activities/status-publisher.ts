@@ -1,32 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Message } from 'kafkajs';
-import type { CoalescingSender } from '../runtime/coalescing-sender.js';
+import type { CoalescingSender } from '../messaging/coalescing-sender.js';
 import type { StatusEvent } from '../schemas/types.js';
-import { check, validateStatusEvent } from '../schemas/validators.js';
+import { InvalidStatusEvent, stampStatusEvents, type StatusDraft } from '../domain/status-events.js';
+import { statusRecords } from '../messaging/status-records.js';
 import type { ActivityDeps } from './activity-deps.js';
-
-export type StatusDraft = Omit<StatusEvent, 'at'>;
-
-/** Our own event that breaks the contract: publishing it would break consumers. */
-export class InvalidStatusEvent extends Error {}
-
-/** Stamps the drafts with the publishing time and checks each against the status event schema. */
-export function stampStatusEvents(drafts: StatusDraft[], at: string, workflowId?: string): StatusEvent[] {
-  const events = drafts.map((draft) => ({ ...draft, at, ...(workflowId ? { workflowId } : {}) }));
-  for (const event of events) {
-    const result = check(validateStatusEvent, event);
-    if (!result.ok)
-      throw new InvalidStatusEvent(
-        `status event violates its schema: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-      );
-  }
-  return events;
-}
-
-/** Keyed by declarationId, so one declaration's events stay in order on one partition. */
-export function statusRecords(events: StatusEvent[]): Message[] {
-  return events.map((event) => ({ key: event.declarationId, value: JSON.stringify(event) }));
-}
 
 /**
  * Publishes status events to the trader-facing topic. A retry may publish an event twice;

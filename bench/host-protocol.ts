@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  *   baseline          B0: baselineWorkflow's worker plus one no-op activity worker per agency queue
- *   pipeline-workers  S: startTemporalWorkers, as workers/temporal.worker.ts runs it
- *   pipeline-intake   S: Intake, as workers/intake.worker.ts runs it
+ *   pipeline-workers  S: startTemporalWorkers, as services/temporal.worker.ts runs it
+ *   pipeline-intake   S: Intake, as services/intake.worker.ts runs it
  *   pipeline          S: both of the above in one process
  */
 export type HostKind = 'baseline' | 'pipeline-workers' | 'pipeline-intake' | 'pipeline';

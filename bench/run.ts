@@ -8,11 +8,11 @@ import type { Kafka } from 'kafkajs';
 import { stackDown, stackStatus, stackUp } from '../infra/stack.js';
 import { KAFKA_VERSION, TEMPORAL_CLI_VERSION } from '../infra/stack-settings.js';
 import { loadConfig } from '../runtime/config.js';
-import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../runtime/kafka.js';
+import { createKafka, createProducer, ensureTopics, pipelineTopics } from '../messaging/kafka.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { connectTemporal } from '../runtime/temporal.js';
-import { declarationWorkflowId } from '../workflows/messages.js';
+import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
 import { Bench, fmtMs, type PhaseCost, type Side, type StepResult } from './bench.js';
 import { EXPECTED_AGENCIES } from './declaration.js';
 import type { HostSettings } from './host-protocol.js';
@@ -34,7 +34,7 @@ import {
   startBaselineWorkflows,
   type StatusObserver,
 } from './sides.js';
-import { AGENCY_WORKER_SETTINGS, CLEARANCE_WORKER_SETTINGS } from '../workers/temporal-workers.js';
+import { AGENCY_WORKER_SETTINGS, CLEARANCE_WORKER_SETTINGS } from '../services/temporal-workers.js';
 import { parseOverrides, type WorkerOverrides } from './worker-settings.js';
 
 const HELP = `Usage: npm run bench [-- options]

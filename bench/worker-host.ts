@@ -1,20 +1,20 @@
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Kafka } from 'kafkajs';
 import { loadConfig, type Config } from '../runtime/config.js';
-import { createKafka, ensurePipelineTopics } from '../runtime/kafka.js';
+import { createKafka, ensurePipelineTopics } from '../messaging/kafka.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { connectTemporal } from '../runtime/temporal.js';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
-import { Intake } from '../workers/intake.js';
-import { startPipeline } from '../workers/pipeline.js';
+import { Intake } from '../services/intake.js';
+import { startPipeline } from '../services/pipeline.js';
 import {
   AGENCY_WORKER_SETTINGS,
   CLEARANCE_WORKER_SETTINGS,
   startTemporalWorkers,
   WORKFLOWS_PATH,
-} from '../workers/temporal-workers.js';
+} from '../services/temporal-workers.js';
 import { createBaselineActivities } from './baseline.activities.js';
 import {
   BASELINE_WORKFLOWS_PATH,
@@ -108,7 +108,7 @@ async function startPipelineWorkers(
   return () => workers.shutdown();
 }
 
-/** Exactly what `npm start` runs: workers/pipeline.ts, with a prebuilt bundle (and an experiment's overrides). */
+/** Exactly what `npm start` runs: services/pipeline.ts, with a prebuilt bundle (and an experiment's overrides). */
 async function startWholePipeline(
   config: Config,
   logger: Logger,

@@ -1,6 +1,6 @@
-import type { WorkerOverrides } from '../workers/temporal-workers.js';
+import type { WorkerOverrides } from '../services/temporal-workers.js';
 
-export type { WorkerOverrides } from '../workers/temporal-workers.js';
+export type { WorkerOverrides } from '../services/temporal-workers.js';
 
 /**
  * Worker option overrides for an experiment (`--wf-worker-options`, `--activity-worker-options`).

@@ -4,4 +4,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../workers/cli.ts');
+await import('../cli/main.ts');

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ADAPTERS } from '../activities/adapters/index.js';
-import { sampleDeclaration } from '../schemas/fixtures.js';
+import { sampleDeclaration } from '../test/support/fixtures.js';
 import type { Item, Registry } from '../schemas/types.js';
-import { agencyView } from '../workflows/agency-view.js';
-import { durationMs } from '../workflows/duration.js';
-import { route } from '../workflows/routing.js';
+import { agencyView } from '../domain/agency-view.js';
+import { durationMs } from '../domain/duration.js';
+import { route } from '../domain/routing.js';
 import { ConfigError } from './config.js';
 import { checkRegistry, DEFAULT_REGISTRY_FILE, loadRegistry } from './registry.js';
 

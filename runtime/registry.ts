@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Registry } from '../schemas/types.js';
 import { check, validateRegistry } from '../schemas/validators.js';
-import { durationMs } from '../workflows/duration.js';
+import { durationMs } from '../domain/duration.js';
 import { ConfigError, type Config } from './config.js';
 
 export const DEFAULT_REGISTRY_FILE = fileURLToPath(

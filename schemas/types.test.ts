@@ -1,7 +1,7 @@
 // Type-level contract tests: `npx tsc --noEmit` fails here if a schema change alters a derived
 // type. The firm parts of design.md §4–§5 are pinned literally on purpose.
 import { describe, expectTypeOf, it } from 'vitest';
-import { sampleDeclaration } from './fixtures.js';
+import { sampleDeclaration } from '../test/support/fixtures.js';
 import type {
   AgencyDecision,
   AgencyRequest,

@@ -10,7 +10,7 @@ import {
   sampleReviewWithdrawn,
   sampleStatusEvent,
   sampleWithdrawal,
-} from './fixtures.js';
+} from '../test/support/fixtures.js';
 import { errorLines, formatErrors, MAX_FIELD_ERRORS, toJsPath } from './format-errors.js';
 import { checkTraderMessage } from './trader-message-check.js';
 import type { Declaration, FieldError, Item } from './types.js';

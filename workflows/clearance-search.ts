@@ -1,5 +1,5 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { overallStatus, type AgencyPolicy, type ClearanceState } from './clearance-state.js';
+import { overallStatus, type AgencyPolicy, type ClearanceState } from '../domain/clearance-state.js';
 import {
   DeclarationStatus,
   FailedAgency,

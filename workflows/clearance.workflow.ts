@@ -17,7 +17,7 @@ import type { AgencyActivities, ClearanceActivities } from '../activities/create
 import type { WithdrawalNotice } from '../activities/agency-request-publisher.js';
 import type { ReviewResult } from '../activities/review.activity.js';
 import { OUTCOMES, PATTERNS } from '../schemas/common.schema.js';
-import { agencyView } from './agency-view.js';
+import { agencyView } from '../domain/agency-view.js';
 import {
   applyAmendment,
   applyDeadline,
@@ -31,9 +31,9 @@ import {
   type DecisionInput,
   type StatusReason,
   type Transition,
-} from './clearance-state.js';
-import { clip } from './bounded-text.js';
-import { durationMs } from './duration.js';
+} from '../domain/clearance-state.js';
+import { clip } from '../domain/bounded-text.js';
+import { durationMs } from '../domain/duration.js';
 import {
   CONTINUING_AS_NEW,
   DEFAULT_CONTINUE_AS_NEW_BYTES,
@@ -50,8 +50,8 @@ import {
   type DecisionCommand,
   type UpdateAck,
 } from './messages.js';
-import { agencyPolicies, openingEvents, openingTransition } from './opening.js';
-import { route } from './routing.js';
+import { agencyPolicies, openingEvents, openingTransition } from '../domain/opening.js';
+import { route } from '../domain/routing.js';
 import { clearanceSearch, searchKey, searchUpdates } from './clearance-search.js';
 
 /**

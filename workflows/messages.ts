@@ -9,8 +9,8 @@ import type {
   StatusEvent,
   Withdrawal,
 } from '../schemas/types.js';
-import type { ReviewDraft } from './agency-view.js';
-import type { ClearanceState } from './clearance-state.js';
+import type { ReviewDraft } from '../domain/agency-view.js';
+import type { ClearanceState } from '../domain/clearance-state.js';
 
 // The clearance workflow's public surface. Clients (intake, decision bridge, CLI) and tests import
 // this module, never the workflow code itself.
@@ -168,14 +168,5 @@ export const withdrawUpdate = defineUpdate<UpdateAck, [WithdrawalCommand]>('with
 export const decideUpdate = defineUpdate<UpdateAck, [DecisionCommand]>('decide');
 export const duplicateSignal = defineSignal<[DuplicateNotice]>('duplicateSubmission');
 export const rejectedInputSignal = defineSignal<[RejectedInputNotice]>('inputRejected');
-
-/**
- * The workflow ID of a declaration. NEVER change this mapping: it is the deduplication key that
- * makes Kafka redelivery and trader resubmission start no second clearance, and running
- * declarations are found by it.
- */
-export function declarationWorkflowId(declarationId: string): string {
-  return `declaration-${declarationId}`;
-}
 
 export const CLEARANCE_WORKFLOW_TYPE = 'clearanceWorkflow';

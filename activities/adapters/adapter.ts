@@ -1,5 +1,5 @@
 import type { Outcome, Reason } from '../../schemas/types.js';
-import type { ReviewDraft } from '../../workflows/agency-view.js';
+import type { ReviewDraft } from '../../domain/agency-view.js';
 
 /** What the workflow sends an agency's automatic review: its view plus the registry data it needs. */
 export interface ReviewInput {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DOCUMENT_TYPES } from '../../schemas/common.schema.js';
-import { sampleAgencyDecision, sampleReviewRequest } from '../../schemas/fixtures.js';
+import { sampleAgencyDecision, sampleReviewRequest } from '../../test/support/fixtures.js';
 import type { DocumentRef, DocumentType, Item, Outcome, Reason } from '../../schemas/types.js';
 import { check, validateAgencyDecision } from '../../schemas/validators.js';
-import type { ReviewDraft } from '../../workflows/agency-view.js';
+import type { ReviewDraft } from '../../domain/agency-view.js';
 import type { ReviewInput } from './adapter.js';
 import { customsAdapter, riskScore } from './customs.adapter.js';
 import { checkRequiredDocuments, documentsAdapter } from './documents.adapter.js';

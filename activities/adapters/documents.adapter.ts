@@ -1,6 +1,6 @@
 import type { DocumentType } from '../../schemas/types.js';
-import type { ReviewDraft } from '../../workflows/agency-view.js';
-import { boundedReasons, clip, DECISION_REASONS, lineList } from '../../workflows/bounded-text.js';
+import type { ReviewDraft } from '../../domain/agency-view.js';
+import { boundedReasons, clip, DECISION_REASONS, lineList } from '../../domain/bounded-text.js';
 import type { AdapterDecision, AgencyAdapter } from './adapter.js';
 
 /**

@@ -1,4 +1,4 @@
-import { boundedReasons, clip, DECISION_REASONS, lineList } from '../../workflows/bounded-text.js';
+import { boundedReasons, clip, DECISION_REASONS, lineList } from '../../domain/bounded-text.js';
 import type { AgencyAdapter } from './adapter.js';
 import { checkRequiredDocuments } from './documents.adapter.js';
 

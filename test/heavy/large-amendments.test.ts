@@ -1,9 +1,10 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
+import { sampleDeclaration, uniqueId } from '../support/fixtures.js';
 import type { Amendment, Declaration, Item } from '../../schemas/types.js';
-import { MAX_MESSAGE_BYTES } from '../../workers/intake-parse.js';
-import { decideUpdate, declarationWorkflowId, statusQuery } from '../../workflows/messages.js';
+import { MAX_MESSAGE_BYTES } from '../../messaging/intake-parse.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
+import { decideUpdate, statusQuery } from '../../workflows/messages.js';
 import { waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 

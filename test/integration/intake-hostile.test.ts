@@ -3,9 +3,10 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Consumer, Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDeclaration, sampleWithdrawal, uniqueId } from '../../schemas/fixtures.js';
+import { sampleDeclaration, sampleWithdrawal, uniqueId } from '../support/fixtures.js';
 import type { DeadLetterRecord, StatusEvent } from '../../schemas/types.js';
-import { declarationWorkflowId, statusQuery } from '../../workflows/messages.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
+import { statusQuery } from '../../workflows/messages.js';
 import { collectTopic, waitFor, type Collected } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 

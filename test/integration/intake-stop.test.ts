@@ -1,7 +1,7 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDeclaration } from '../../schemas/fixtures.js';
-import { STOP_BOUND_MS } from '../../workers/process-lifecycle.js';
+import { sampleDeclaration } from '../support/fixtures.js';
+import { STOP_BOUND_MS } from '../../services/process-lifecycle.js';
 import { waitFor } from '../support/helpers.js';
 import { IntakeProcess } from '../support/intake-process.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';

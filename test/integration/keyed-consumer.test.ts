@@ -2,8 +2,8 @@ import { KafkaJSConnectionError, type Consumer, type Kafka, type Producer } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootLogger } from '../../runtime/logger.js';
 import type { DeadLetterRecord } from '../../schemas/types.js';
-import type { RecordSource } from '../../workers/dead-letter.js';
-import { KeyedConsumer } from '../../workers/keyed-consumer.js';
+import type { RecordSource } from '../../messaging/dead-letter.js';
+import { KeyedConsumer } from '../../messaging/keyed-consumer.js';
 import {
   collectTopic,
   createTopics,

@@ -1,8 +1,9 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
+import { sampleDeclaration, uniqueId } from '../support/fixtures.js';
 import type { AgencyDecision, DeadLetterRecord, Declaration, Item, Registry } from '../../schemas/types.js';
-import { declarationWorkflowId, statusQuery } from '../../workflows/messages.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
+import { statusQuery } from '../../workflows/messages.js';
 import { runCli, runCliJson } from '../support/cli.js';
 import { collectTopic, waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';

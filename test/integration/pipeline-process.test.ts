@@ -1,13 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../runtime/config.js';
-import { sampleDeclaration } from '../../schemas/fixtures.js';
+import { sampleDeclaration } from '../support/fixtures.js';
 import type { StatusEvent } from '../../schemas/types.js';
-import { declarationWorkflowId } from '../../workflows/messages.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { collectTopic, deleteTopicsWithPrefix, isolatedEnv, testKafka, waitFor } from '../support/helpers.js';
 import { IntakeProcess } from '../support/intake-process.js';
 
-// What `npm start` runs: workers/pipeline.worker.ts, one process with the Temporal workers, intake
+// What `npm start` runs: services/pipeline.worker.ts, one process with the Temporal workers, intake
 // and the decision bridge, intake starting clearances eagerly on the workers' connection.
 const env = isolatedEnv({ VENTANILLA_CLOSED_RETENTION: '0s', VENTANILLA_AGENCY_MODES: 'AGRICULTURE=queue' });
 const config = loadConfig({ ...process.env, ...env });
@@ -16,7 +16,7 @@ let pipeline: IntakeProcess;
 let client: Client;
 
 beforeAll(async () => {
-  pipeline = IntakeProcess.start(env, 'workers/pipeline.worker.ts');
+  pipeline = IntakeProcess.start(env, 'services/pipeline.worker.ts');
   await pipeline.ready();
   client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }) });
 });

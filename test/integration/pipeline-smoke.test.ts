@@ -1,7 +1,7 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDeclaration, uniqueId } from '../../schemas/fixtures.js';
-import { declarationWorkflowId } from '../../workflows/messages.js';
+import { sampleDeclaration, uniqueId } from '../support/fixtures.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
 import type { DeadLetterRecord } from '../../schemas/types.js';
-import { declarationWorkflowId, statusQuery } from '../../workflows/messages.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
+import { statusQuery } from '../../workflows/messages.js';
 import type { DeclarationMix, MixRecord } from './declaration-mix.js';
 import { collectTopic, waitFor } from './helpers.js';
 import type { TestPipeline } from './pipeline.js';

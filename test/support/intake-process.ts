@@ -14,7 +14,7 @@ export class IntakeProcess {
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
-  static start(env: Record<string, string>, script = 'workers/intake.worker.ts'): IntakeProcess {
+  static start(env: Record<string, string>, script = 'services/intake.worker.ts'): IntakeProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'info' },

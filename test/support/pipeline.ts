@@ -3,13 +3,17 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
-import { createKafka, createProducer, ensurePipelineTopics } from '../../runtime/kafka.js';
+import { createKafka, createProducer, ensurePipelineTopics } from '../../messaging/kafka.js';
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
-import { DecisionBridge } from '../../workers/decision-bridge.js';
-import { Intake } from '../../workers/intake.js';
-import { startTemporalWorkers, WORKFLOWS_PATH, type RunningWorkers } from '../../workers/temporal-workers.js';
+import { DecisionBridge } from '../../services/decision-bridge.js';
+import { Intake } from '../../services/intake.js';
+import {
+  startTemporalWorkers,
+  WORKFLOWS_PATH,
+  type RunningWorkers,
+} from '../../services/temporal-workers.js';
 import { collectTopic, deleteTopicsWithPrefix, isolatedEnv, waitFor, type Collected } from './helpers.js';
 
 export function bundleClearanceWorkflows(): Promise<WorkflowBundleWithSourceMap> {
@@ -67,7 +71,7 @@ export class TestPipeline {
       workflowBundle: options.workflowBundle,
       extraAdapters: options.extraAdapters,
     });
-    // As in workers/pipeline.ts: intake and the bridge on the workers' native connection.
+    // As in services/pipeline.ts: intake and the bridge on the workers' native connection.
     const client = new Client({ connection: workers.connection, namespace: config.temporalNamespace });
     const producer = createProducer(kafka);
     await producer.connect();

@@ -16,9 +16,9 @@ import {
 } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
+import { sampleDeclaration, sampleItem, uniqueId } from './fixtures.js';
 import type { AgencyEntry, Declaration, Registry, StatusEvent } from '../../schemas/types.js';
-import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
+import { clearanceInput, clearanceStart } from '../../clearance-client/clearance-start.js';
 import {
   amendUpdate,
   decideUpdate,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdapterDecision } from '../../activities/adapters/adapter.js';
 import { BUILT_IN_ADAPTERS } from '../../activities/adapters/index.js';
 import { decideAutomatically } from '../../activities/review.activity.js';
-import { stampStatusEvents } from '../../activities/status-publisher.js';
+import { stampStatusEvents } from '../../domain/status-events.js';
 import { loadRegistry } from '../../runtime/registry.js';
 import { agencyDecisionSchema } from '../../schemas/agency-decision.schema.js';
 import {
@@ -37,7 +37,7 @@ import type {
 } from '../../schemas/types.js';
 import { check, validateAgencyRequest, validateDeclaration } from '../../schemas/validators.js';
 import { withdrawalSchema } from '../../schemas/withdrawal.schema.js';
-import { agencyView } from '../../workflows/agency-view.js';
+import { agencyView } from '../../domain/agency-view.js';
 import {
   applyAmendment,
   applyDeadline,
@@ -50,8 +50,8 @@ import {
   type ClearanceState,
   type StatusReason,
   type Transition,
-} from '../../workflows/clearance-state.js';
-import { route } from '../../workflows/routing.js';
+} from '../../domain/clearance-state.js';
+import { route } from '../../domain/routing.js';
 
 const AT = '2026-03-14T10:00:00.000Z';
 // Modest, so the unit suite stays fast; STATUS_BOUNDS_RUNS=1000 for a longer search.

@@ -5,11 +5,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
-import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
+import { sampleDeclaration, sampleItem, uniqueId } from '../support/fixtures.js';
 import type { Declaration, Item, Registry, StatusEvent } from '../../schemas/types.js';
 import { check, validateStatusEvent } from '../../schemas/validators.js';
-import { clearanceInput, clearanceStart } from '../../workers/clearance-start.js';
-import { amendUpdate, declarationWorkflowId } from '../../workflows/messages.js';
+import { clearanceInput, clearanceStart } from '../../clearance-client/clearance-start.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
+import { amendUpdate } from '../../workflows/messages.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 
 let bundle: WorkflowBundleWithSourceMap;

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { checkRequiredDocuments } from '../../activities/adapters/documents.adapter.js';
 import { agencyRequestsTopic } from '../../runtime/config.js';
-import { sampleDeclaration, sampleItem, uniqueId } from '../../schemas/fixtures.js';
+import { sampleDeclaration, sampleItem, uniqueId } from '../support/fixtures.js';
 import type { AgencyRequest, Declaration, Registry, StatusEvent } from '../../schemas/types.js';
-import { clearanceInput, clearanceStart, intakeOpening } from '../../workers/clearance-start.js';
+import { clearanceInput, clearanceStart, intakeOpening } from '../../clearance-client/clearance-start.js';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import {
   amendUpdate,
   decideUpdate,
-  declarationWorkflowId,
   statusQuery,
   withdrawUpdate,
   type ClearanceSnapshot,

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { errorLines } from '../schemas/format-errors.js';
+import type { AgencyDecision, Outcome } from '../schemas/types.js';
+import { check, validateAgencyDecision } from '../schemas/validators.js';
+import { submitDecision } from '../clearance-client/decision-submit.js';
+import { CliError } from './cli-error.js';
+import type { CliContext } from './cli-context.js';
+import { knownAgency } from './officer-lookup.js';
+
+export const DECIDE_HELP = `Usage: ventanilla decide <AGENCY> <declarationId> approve|reject|request-info
+         [--reason CODE:message]... [--officer ID] [--condition text]... [--decision-id ID] [--json]
+
+Records an officer's decision on a pending request of the agency. reject and request-info need at
+least one --reason (e.g. --reason MISSING_DOCUMENT:"lab analysis certificate"). --decision-id makes a
+retry safe: the same ID twice is applied once.`;
+
+const OUTCOMES: Record<string, Outcome> = {
+  approve: 'APPROVED',
+  reject: 'REJECTED',
+  'request-info': 'REQUEST_INFO',
+};
+
+export async function decideCommand(
+  ctx: CliContext,
+  args: string[],
+  flags: { reason?: string[]; condition?: string[]; officer?: string; 'decision-id'?: string },
+): Promise<void> {
+  const agency = knownAgency(ctx, args[0], DECIDE_HELP);
+  const [, declarationId, verb] = args;
+  const outcome = verb ? OUTCOMES[verb] : undefined;
+  if (!declarationId || !outcome)
+    throw new CliError(`decide needs a declarationId and approve|reject|request-info\n\n${DECIDE_HELP}`, 2);
+  const reasons = (flags.reason ?? []).map(parseReason);
+  if (outcome !== 'APPROVED' && reasons.length === 0) {
+    throw new CliError(`${verb} needs at least one --reason CODE:message, so the trader learns why`, 2);
+  }
+  const decision: AgencyDecision = {
+    decisionId: flags['decision-id'] ?? `${agency}-${randomBytes(8).toString('hex')}`,
+    declarationId,
+    agency,
+    officer: flags.officer ?? `cli:${userInfo().username}`,
+    at: new Date().toISOString(),
+    outcome,
+    reasons,
+    ...(flags.condition?.length ? { conditions: flags.condition } : {}),
+  };
+  const checked = check(validateAgencyDecision, decision);
+  if (!checked.ok) throw new CliError(`invalid decision:\n  ${errorLines(checked.errors).join('\n  ')}`, 2);
+  try {
+    const ack = await submitDecision(await ctx.temporal(), decision);
+    ctx.print({ decision, ack }, () =>
+      ack.duplicate
+        ? `decision ${decision.decisionId} was already applied; nothing changed (declaration ${ack.status})`
+        : `${agency} ${outcome} ${declarationId} (decision ${decision.decisionId}); declaration is now ${ack.status}`,
+    );
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new CliError(`no open declaration ${declarationId}`);
+    if (error instanceof WorkflowUpdateFailedError) {
+      throw new CliError(`refused: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+    }
+    throw error;
+  }
+}
+
+function parseReason(text: string): { code: string; message: string } {
+  const at = text.indexOf(':');
+  const code = (at < 0 ? text : text.slice(0, at)).trim().toUpperCase();
+  const message = (at < 0 ? code : text.slice(at + 1)).trim();
+  if (!/^[A-Z][A-Z0-9_]{1,63}$/.test(code) || !message) {
+    throw new CliError(
+      `--reason must look like CODE:message (e.g. MISSING_DOCUMENT:lab certificate), got "${text}"`,
+      2,
+    );
+  }
+  return { code, message };
+}

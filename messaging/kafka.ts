@@ -1,0 +1,84 @@
+import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
+import { agencyRequestsTopic, type Config } from '../runtime/config.js';
+import type { Registry } from '../schemas/types.js';
+import type { Logger } from '../runtime/logger.js';
+import { applyKafkajsIdleFix } from './kafkajs-idle-fix.js';
+
+applyKafkajsIdleFix();
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose own logs go into the process's pino root, not to a second logger. */
+export function createKafka(config: Pick<Config, 'kafkaBrokers'>, logger: Logger, clientId: string): Kafka {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers: config.kafkaBrokers,
+    // kafkajs INFO is chatty (every join/leave); keep it at WARN unless the process runs at debug.
+    logLevel: logger.isLevelEnabled('debug') ? logLevel.DEBUG : logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...rest } = log;
+        kafkaLogger[LEVELS[level] ?? 'info'](rest, message);
+      },
+    retry: { initialRetryTime: 300, retries: 8 },
+  });
+}
+
+/** Creates missing topics; existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing: ITopicConfig[] = topics
+      .filter((t) => !existing.has(t))
+      .map((topic) => ({ topic, numPartitions }));
+    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every topic the pipeline produces to or consumes from, for this registry's agencies. */
+export function pipelineTopics(config: Pick<Config, 'topics'>, agencies: readonly string[]): string[] {
+  const { topics } = config;
+  return [
+    topics.declarations,
+    topics.status,
+    topics.decisions,
+    topics.deadletter,
+    ...agencies.map((agency) => agencyRequestsTopic(topics, agency)),
+  ];
+}
+
+/** Creates the pipeline's topics for this registry's agencies, where they are missing. */
+export async function ensurePipelineTopics(
+  kafka: Kafka,
+  config: Pick<Config, 'topics' | 'topicPartitions'>,
+  registry: Pick<Registry, 'agencies'>,
+  numPartitions = config.topicPartitions,
+): Promise<void> {
+  await ensureTopics(
+    kafka,
+    pipelineTopics(
+      config,
+      registry.agencies.map((a) => a.code),
+    ),
+    numPartitions,
+  );
+}
+
+/** The pipeline's producer: the default (murmur2) partitioner, so keys land where Java clients put them. */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}

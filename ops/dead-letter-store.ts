@@ -1,0 +1,301 @@
+import { randomBytes } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import type { DeadLetterRecord } from '../schemas/types.js';
+import { validateDeadLetter } from '../schemas/validators.js';
+import { recordRef, REPLAY_HEADER } from '../messaging/dead-letter.js';
+import { OpsError } from './ops-error.js';
+import { jsonDepth, MAX_SHOWN_JSON_DEPTH, readStoredJson } from './stored-json.js';
+
+/**
+ * The header a replayed dead letter carries back to the declarations topic. Intake copies it into
+ * `replayOf` if the input is dead-lettered again, so a chain of attempts stays traceable.
+ */
+export const REPLAY_OF_HEADER = REPLAY_HEADER;
+
+export interface StoredDeadLetter {
+  /** Where the dead-letter record itself sits: `<deadletter topic>:<partition>:<offset>`. */
+  dlqRef: string;
+  record: DeadLetterRecord;
+}
+
+export interface DeadLetterRead {
+  letters: StoredDeadLetter[];
+  /** Records in the topic that are not dead-letter records (unreadable JSON); listed, never dropped silently. */
+  unreadable: string[];
+  /** False when the time bound passed before every partition was read to its high-water mark. */
+  complete: boolean;
+}
+
+export interface ReadOptions {
+  /** Give up (and say so) after this long; default 60 s. */
+  timeoutMs?: number;
+  /** Called as records arrive (at most a few times a second) and once at the end. */
+  onProgress?: (read: number, total: number) => void;
+}
+
+/**
+ * Reads the dead-letter topic once, from the beginning up to the high-water marks taken at the
+ * start, then leaves. It uses a throwaway consumer group that commits nothing and is deleted
+ * afterwards, so it never moves anyone's offsets and never deletes or rewrites a record.
+ */
+export async function readDeadLetters(
+  kafka: Kafka,
+  topic: string,
+  options: ReadOptions = {},
+): Promise<DeadLetterRead> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return { letters: [], unreadable: [], complete: true };
+    const offsets = await admin.fetchTopicOffsets(topic);
+    // Per partition: the last offset that existed when we looked (high-water mark minus one).
+    const last = new Map<number, bigint>();
+    let total = 0;
+    for (const o of offsets) {
+      const count = BigInt(o.high) - BigInt(o.low);
+      if (count > 0n) {
+        last.set(o.partition, BigInt(o.high) - 1n);
+        total += Number(count);
+      }
+    }
+    if (last.size === 0) {
+      options.onProgress?.(0, 0);
+      return { letters: [], unreadable: [], complete: true };
+    }
+    const groupId = `ventanilla-ops-dlq-${randomBytes(6).toString('hex')}`;
+    const letters: StoredDeadLetter[] = [];
+    const unreadable: string[] = [];
+    const pending = new Set(last.keys());
+    let read = 0;
+    let lastProgress = 0;
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    let finished!: () => void;
+    const allRead = new Promise<void>((resolve) => (finished = resolve));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const end = last.get(partition);
+          const offset = BigInt(message.offset);
+          if (end === undefined) return; // the partition was empty when we looked
+          if (offset > end) {
+            // Written after we looked: not part of this read, but proof the partition is done.
+            pending.delete(partition);
+            if (pending.size === 0) finished();
+            return;
+          }
+          read++;
+          const dlqRef = recordRef({ topic, partition, offset: message.offset });
+          const record = parseDeadLetterRecord(message.value);
+          if (record) letters.push({ dlqRef, record });
+          else unreadable.push(dlqRef);
+          if (offset === end) pending.delete(partition);
+          if (Date.now() - lastProgress > 250) {
+            lastProgress = Date.now();
+            options.onProgress?.(read, total);
+          }
+          if (pending.size === 0) finished();
+        },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), options.timeoutMs ?? 60_000);
+      });
+      const complete = await Promise.race([allRead.then(() => true as const), timedOut]);
+      clearTimeout(timer);
+      options.onProgress?.(read, total);
+      letters.sort((a, b) => a.record.at.localeCompare(b.record.at) || a.dlqRef.localeCompare(b.dlqRef));
+      return { letters, unreadable, complete };
+    } finally {
+      await consumer.disconnect();
+      // The group committed nothing; remove it so repeated listings leave no trace on the cluster.
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A record of the dead-letter topic, or undefined when it is not one. Intake writes records a few
+ * levels deep; one nested deeper than anything can print is not one of them (the topic is
+ * writable by others), and would crash the commands that print it.
+ */
+export function parseDeadLetterRecord(value: Buffer | null): DeadLetterRecord | undefined {
+  if (!value) return undefined;
+  const text = value.toString('utf8');
+  if (jsonDepth(text, MAX_SHOWN_JSON_DEPTH) > MAX_SHOWN_JSON_DEPTH) return undefined;
+  try {
+    // The schema, not a spot check: a record with fields of the wrong type would crash the renderers.
+    const record: unknown = JSON.parse(text);
+    return validateDeadLetter(record) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line per dead letter, for `dlq list`. */
+export interface DeadLetterSummary {
+  ref: string;
+  dlqRef: string;
+  at: string;
+  reason: string;
+  declarationId?: string;
+  key: string | null;
+  firstError: string;
+  errorCount: number;
+  /** This dead letter was itself a replay of that one. */
+  replayOf?: string;
+  /** Later dead letters that are replays of this one (replayed, and refused again). */
+  replayedAs: string[];
+}
+
+export function summarize(letters: StoredDeadLetter[]): DeadLetterSummary[] {
+  const replays = new Map<string, string[]>();
+  for (const { record } of letters) {
+    if (record.replayOf) replays.set(record.replayOf, [...(replays.get(record.replayOf) ?? []), record.ref]);
+  }
+  return letters.map(({ dlqRef, record }) => {
+    const first = record.errors[0];
+    return {
+      ref: record.ref,
+      dlqRef,
+      at: record.at,
+      reason: record.reason,
+      ...(record.declarationId ? { declarationId: record.declarationId } : {}),
+      key: record.key,
+      firstError: first ? `${first.path}: ${first.message}` : record.reason,
+      errorCount: record.errors.length,
+      ...(record.replayOf ? { replayOf: record.replayOf } : {}),
+      replayedAs: replays.get(record.ref) ?? [],
+    };
+  });
+}
+
+/**
+ * Finds a dead letter by the ref of its input (`trade.declarations:2:17`, as `dlq list` prints it)
+ * or by its own position in the dead-letter topic. One input dead-lettered twice (a redelivery
+ * after a crash) gives two records with the same ref; they hold the same bytes, the first is used.
+ */
+export function findDeadLetter(letters: StoredDeadLetter[], ref: string): StoredDeadLetter[] {
+  return letters.filter((l) => l.record.ref === ref || l.dlqRef === ref);
+}
+
+export interface DecodedValue {
+  bytes: Buffer;
+  /** The value as text, when it is valid UTF-8. */
+  text?: string;
+  /** The value parsed, when it is JSON that can be printed as JSON (see stored-json.ts). */
+  json?: unknown;
+  /** Why a value that is JSON is shown as text instead (nested too deep, a number out of range). */
+  note?: string;
+  /** True when only a prefix was kept (inputs over 1 MiB): such a dead letter cannot be replayed. */
+  truncated: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeValue(record: DeadLetterRecord): DecodedValue {
+  const bytes = Buffer.from(record.valueBase64, 'base64');
+  const truncated = bytes.length < record.valueSize;
+  let text: string | undefined;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  const read = text === undefined ? undefined : readStoredJson(text);
+  return {
+    bytes,
+    truncated,
+    ...(text !== undefined ? { text } : {}),
+    ...(read?.kind === 'json' ? { json: read.json } : {}),
+    ...(read?.kind === 'text' ? { note: read.note } : {}),
+  };
+}
+
+export interface ReplayMessage {
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * The exact input again: original bytes, key and headers, plus the replay-of header naming the
+ * dead letter. Intake deduplicates it like any redelivery (workflow ID and content hash for a
+ * declaration, amendmentId for an amendment), so replaying one dead letter twice is harmless.
+ */
+export function replayMessage(record: DeadLetterRecord): ReplayMessage {
+  const value = decodeValue(record);
+  if (value.truncated) {
+    throw new OpsError(
+      `${record.ref} cannot be replayed: it was ${record.valueSize} bytes, over the 1 MiB limit, and only its first ${value.bytes.length} bytes were kept`,
+    );
+  }
+  const cut = (['key', 'headers'] as const).filter((part) => record.truncated?.[part]);
+  if (cut.length > 0) {
+    throw new OpsError(
+      `${record.ref} cannot be replayed: its ${cut.join(' and ')} ${cut.length > 1 ? 'were' : 'was'} cut to fit the dead-letter topic (see "truncated"), so it would not be the same input`,
+    );
+  }
+  return {
+    key: record.key,
+    value: value.bytes,
+    headers: { ...record.headers, [REPLAY_OF_HEADER]: record.ref },
+  };
+}
+
+/**
+ * For `dlq replay --all`: one dead letter per input that is still unresolved. A dead letter that
+ * was replayed and refused again is represented by its newest replay; duplicates of one ref count once.
+ */
+export function replayCandidates(letters: StoredDeadLetter[]): StoredDeadLetter[] {
+  const replayed = new Set(letters.map((l) => l.record.replayOf).filter((r): r is string => Boolean(r)));
+  const seen = new Set<string>();
+  return letters.filter(({ record }) => {
+    if (replayed.has(record.ref) || seen.has(record.ref)) return false;
+    seen.add(record.ref);
+    return true;
+  });
+}
+
+export interface DeadLetterReplayed {
+  ref: string;
+  declarationId?: string;
+  reason: string;
+  /** Where the replayed input landed on the declarations topic. */
+  sentTo?: string;
+}
+
+/** Produces the replay messages, one by one in order, each acknowledged by all in-sync replicas. */
+export async function sendReplays(
+  producer: Producer,
+  declarationsTopic: string,
+  letters: StoredDeadLetter[],
+  onEach?: (done: DeadLetterReplayed, index: number) => void,
+): Promise<DeadLetterReplayed[]> {
+  const sent: DeadLetterReplayed[] = [];
+  for (const [index, { record }] of letters.entries()) {
+    const message = replayMessage(record);
+    const [meta] = await producer.send({ topic: declarationsTopic, acks: -1, messages: [message] });
+    const done: DeadLetterReplayed = {
+      ref: record.ref,
+      reason: record.reason,
+      ...(record.declarationId ? { declarationId: record.declarationId } : {}),
+      ...(meta
+        ? {
+            sentTo: recordRef({
+              topic: declarationsTopic,
+              partition: meta.partition,
+              offset: meta.baseOffset ?? '?',
+            }),
+          }
+        : {}),
+    };
+    sent.push(done);
+    onEach?.(done, index);
+  }
+  return sent;
+}

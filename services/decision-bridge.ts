@@ -1,0 +1,99 @@
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Config } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import { check, validateAgencyDecision } from '../schemas/validators.js';
+import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
+import type { RecordSource } from '../messaging/dead-letter.js';
+import { submitDecision } from '../clearance-client/decision-submit.js';
+import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
+import { decodeJsonRecord, readableDeclarationId } from '../messaging/intake-parse.js';
+import { KeyedConsumer } from '../messaging/keyed-consumer.js';
+
+export interface DecisionBridgeDeps {
+  config: Config;
+  logger: Logger;
+  kafka: Kafka;
+  client: Client;
+  /** Shared with the other roles of the process (see startPipeline); otherwise the bridge has its own. */
+  producer?: Producer;
+}
+
+/**
+ * For agencies whose back-office systems decide: consumes `trade.agency.decisions` and applies
+ * each decision through the same update officers use. A decision that cannot apply (malformed,
+ * for an agency that is not pending, for a closed or unknown declaration) is dead-lettered with
+ * its reason, never dropped.
+ */
+export class DecisionBridge {
+  private readonly consumer: KeyedConsumer;
+
+  constructor(private readonly deps: DecisionBridgeDeps) {
+    this.consumer = new KeyedConsumer(deps.kafka, {
+      groupId: deps.config.decisionsGroupId,
+      topic: deps.config.topics.decisions,
+      deadLetterTopic: deps.config.topics.deadletter,
+      logger: deps.logger,
+      handle: (source, steps) => this.handle(source, steps),
+      producer: deps.producer,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start();
+    this.deps.logger.info({ topic: this.deps.config.topics.decisions }, 'decision bridge consuming');
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+  }
+
+  private async handle(source: RecordSource, steps: Set<string>): Promise<string> {
+    const decoded = decodeJsonRecord(source.message.value);
+    if (!decoded.ok)
+      return this.consumer.deadLetter(source, 'INVALID_DECISION', decoded.errors, undefined, steps);
+    const checked = check(validateAgencyDecision, decoded.data);
+    if (!checked.ok) {
+      return this.consumer.deadLetter(
+        source,
+        'INVALID_DECISION',
+        checked.errors,
+        readableDeclarationId(decoded.data),
+        steps,
+      );
+    }
+    const decision = checked.value;
+    const log = this.deps.logger.child({
+      declarationId: decision.declarationId,
+      workflowId: declarationWorkflowId(decision.declarationId),
+      agency: decision.agency,
+    });
+    try {
+      const ack = await submitDecision(this.deps.client, decision);
+      log.info(
+        { decisionId: decision.decisionId, outcome: decision.outcome, duplicate: ack.duplicate ?? false },
+        'decision applied',
+      );
+      return ack.duplicate ? 'duplicate' : 'applied';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        await assertNoOpenClearance(this.deps.client, decision.declarationId);
+        const errors = [{ path: 'declarationId', message: `no open declaration ${decision.declarationId}` }];
+        return this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, decision.declarationId, steps);
+      }
+      if (error instanceof WorkflowUpdateFailedError) {
+        const message = (error.cause as Error | undefined)?.message ?? error.message;
+        log.warn({ decisionId: decision.decisionId, refusal: message }, 'decision refused by the clearance');
+        return this.consumer.deadLetter(
+          source,
+          'REJECTED_BY_WORKFLOW',
+          [{ path: '(root)', message }],
+          decision.declarationId,
+          steps,
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,331 @@
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Config } from '../runtime/config.js';
+import type { Logger } from '../runtime/logger.js';
+import { RetryLater } from '../domain/failures.js';
+import { errorLines } from '../schemas/format-errors.js';
+import { boundedReasons, STATUS_REASONS } from '../domain/bounded-text.js';
+import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
+import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
+import {
+  amendUpdate,
+  CONTINUING_AS_NEW,
+  duplicateSignal,
+  rejectedInputSignal,
+  withdrawUpdate,
+  type ClearanceSnapshot,
+} from '../workflows/messages.js';
+import { stampStatusEvents } from '../domain/status-events.js';
+import { statusRecords } from '../messaging/status-records.js';
+import { CoalescingSender } from '../messaging/coalescing-sender.js';
+import {
+  clearanceInput,
+  clearanceStart,
+  intakeOpening,
+  type Opening,
+} from '../clearance-client/clearance-start.js';
+import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
+import { recordRef, type RecordSource } from '../messaging/dead-letter.js';
+import { parseTraderMessage, type Parsed } from '../messaging/intake-parse.js';
+import { KeyedConsumer } from '../messaging/keyed-consumer.js';
+
+export interface IntakeDeps {
+  config: Config;
+  logger: Logger;
+  kafka: Kafka;
+  client: Client;
+  registry: Registry;
+  /**
+   * Ask the server to hand a new clearance's first workflow task straight back. Only when `client`
+   * is on the connection of workers in this process (see startPipeline): the task goes to them.
+   */
+  eagerStart?: boolean;
+  /** Shared with the other roles of the process (see startPipeline); otherwise intake has its own. */
+  producer?: Producer;
+  statusSender?: CoalescingSender;
+}
+
+/** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
+export type IntakeOutcome =
+  'started' | 'duplicate' | 'conflict' | 'amended' | 'withdrawn' | 'refused' | 'deadlettered';
+
+/**
+ * Consumes trader messages and hands each one off durably: a declaration starts its clearance
+ * workflow, an amendment or withdrawal goes to the running one as an update, anything else is
+ * dead-lettered. Redelivery is harmless because the workflow ID is the declaration's
+ * deduplication key (see KeyedConsumer for the offset discipline).
+ */
+export class Intake {
+  private readonly consumer: KeyedConsumer;
+  /** The opening events of declarations started at about the same time go out in one request. */
+  private readonly statusSender: CoalescingSender;
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.consumer = new KeyedConsumer(deps.kafka, {
+      groupId: deps.config.intakeGroupId,
+      topic: deps.config.topics.declarations,
+      deadLetterTopic: deps.config.topics.deadletter,
+      logger: deps.logger,
+      handle: (source, steps) => this.handle(source, steps),
+      producer: deps.producer,
+    });
+    this.statusSender = deps.statusSender ?? new CoalescingSender(this.consumer.producer);
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.start();
+    this.deps.logger.info(
+      { topic: this.deps.config.topics.declarations, groupId: this.deps.config.intakeGroupId },
+      'intake consuming',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+  }
+
+  /** `steps` remembers what already succeeded, so a retry does not dead-letter or notify twice. */
+  private async handle(source: RecordSource, steps: Set<string>): Promise<IntakeOutcome> {
+    const parsed = parseTraderMessage(source.message.value, source.message.key);
+    if (!parsed.ok) return this.rejectInput(source, parsed, steps);
+    const { message } = parsed;
+    switch (message.kind) {
+      case 'declaration':
+        return this.startClearance(source, message, steps);
+      case 'amendment':
+        return this.forward(source, message, 'amended', steps);
+      case 'withdrawal':
+        return this.forward(source, message, 'withdrawn', steps);
+    }
+  }
+
+  private async startClearance(
+    source: RecordSource,
+    declaration: Declaration,
+    steps: Set<string>,
+  ): Promise<IntakeOutcome> {
+    const { config, client, registry } = this.deps;
+    const workflowId = declarationWorkflowId(declaration.declarationId);
+    const plain = clearanceInput(config, registry, declaration, recordMillis(source.message));
+    const opening = intakeOpening(plain, new Date().toISOString());
+    const input = opening?.input ?? plain;
+    const hash = input.contentHash;
+    const receivedAt = input.receivedAt;
+    const ref = recordRef({ ...source, offset: source.message.offset });
+    const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
+    try {
+      const [type, options] = clearanceStart(config, input, { source: ref, opened: opening?.search });
+      await client.workflow.start(type, { ...options, requestEagerStart: this.deps.eagerStart ?? false });
+      if (opening) await this.publishOpening(opening);
+      log.info('clearance started');
+      return 'started';
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    const handle = client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    if (description.memo?.contentHash === hash) {
+      // This very record started the clearance and is delivered again: intake may have stopped
+      // before it published the opening. Consumers drop the repeat by its sequence.
+      if (opening && description.memo.source === ref) await this.publishOpening(opening);
+      log.info('exact duplicate of a known declaration; nothing to do');
+      return 'duplicate';
+    }
+    if (description.status.name === 'RUNNING') {
+      await handle.signal(duplicateSignal, { contentHash: hash, receivedAt, source: ref });
+      log.warn('conflicting duplicate reported to the trader');
+      return 'conflict';
+    }
+    const errors = [
+      {
+        path: 'declarationId',
+        message: `a clearance for ${declaration.declarationId} already exists with different content; it was not merged`,
+      },
+    ];
+    await this.consumer.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
+    await this.tellTraderDirectly(
+      source,
+      declaration.declarationId,
+      'DUPLICATE_CONFLICT',
+      errorLines(errors),
+      steps,
+    );
+    return 'deadlettered';
+  }
+
+  private async publishOpening(opening: Opening): Promise<void> {
+    await this.statusSender.send(this.deps.config.topics.status, statusRecords(opening.events));
+  }
+
+  private async forward(
+    source: RecordSource,
+    message: Amendment | Withdrawal,
+    success: 'amended' | 'withdrawn',
+    steps: Set<string>,
+  ): Promise<IntakeOutcome> {
+    const workflowId = declarationWorkflowId(message.declarationId);
+    const handle = this.deps.client.workflow.getHandle(workflowId);
+    const receivedAt = recordTime(source.message);
+    const ref = recordRef({ ...source, offset: source.message.offset });
+    const log = this.deps.logger.child({ declarationId: message.declarationId, workflowId });
+    try {
+      const ack =
+        message.kind === 'amendment'
+          ? await handle.executeUpdate(amendUpdate, {
+              args: [{ amendment: message, receivedAt }],
+              updateId: `amend-${message.amendmentId}`,
+            })
+          : await handle.executeUpdate(withdrawUpdate, {
+              args: [{ withdrawal: message, receivedAt, source: ref }],
+              updateId: `withdraw-${message.withdrawalId ?? ref}`,
+            });
+      log.info({ accepted: ack.accepted, refusal: ack.refusal?.code }, `${message.kind} delivered`);
+      return ack.accepted ? success : 'refused';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        await assertNoOpenClearance(this.deps.client, message.declarationId);
+        const errors = [
+          {
+            path: 'declarationId',
+            message: `no open declaration ${message.declarationId} to apply this ${message.kind} to`,
+          },
+        ];
+        await this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
+        await this.tellTraderDirectly(
+          source,
+          message.declarationId,
+          'NO_OPEN_DECLARATION',
+          errorLines(errors),
+          steps,
+        );
+        return 'deadlettered';
+      }
+      if (error instanceof WorkflowUpdateFailedError) {
+        const cause = error.cause;
+        if (cause instanceof ApplicationFailure && cause.type === CONTINUING_AS_NEW) {
+          throw new RetryLater(`${workflowId}: ${cause.message}`);
+        }
+        const errors = [
+          { path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message },
+        ];
+        await this.consumer.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
+        return 'deadlettered';
+      }
+      throw error;
+    }
+  }
+
+  private async rejectInput(
+    source: RecordSource,
+    parsed: Extract<Parsed, { ok: false }>,
+    steps: Set<string>,
+  ): Promise<IntakeOutcome> {
+    await this.consumer.deadLetter(source, parsed.reason, parsed.errors, parsed.declarationId, steps);
+    if (parsed.declarationId) await this.tellTrader(source, parsed, parsed.declarationId, steps);
+    this.deps.logger.warn(
+      { declarationId: parsed.declarationId, reason: parsed.reason, errors: parsed.errors.length },
+      'input dead-lettered',
+    );
+    return 'deadlettered';
+  }
+
+  /** A live clearance reports the problem itself (its sequence stays its own); otherwise intake does. */
+  private async tellTrader(
+    source: RecordSource,
+    parsed: Extract<Parsed, { ok: false }>,
+    declarationId: string,
+    steps: Set<string>,
+  ): Promise<void> {
+    if (steps.has('told')) return;
+    const lines = errorLines(parsed.errors);
+    try {
+      await this.deps.client.workflow
+        .getHandle(declarationWorkflowId(declarationId))
+        .signal(rejectedInputSignal, {
+          kind: parsed.kind ?? 'message',
+          receivedAt: recordTime(source.message),
+          source: recordRef({ ...source, offset: source.message.offset }),
+          messages: lines,
+        });
+      steps.add('told');
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      await this.tellTraderDirectly(source, declarationId, 'INVALID_INPUT', lines, steps);
+    }
+  }
+
+  /**
+   * A status event for a declaration with no live clearance. Its sequence is the record's
+   * timestamp: later than any event of an earlier clearance of the same ID (which started above
+   * its own, earlier, record timestamp), and below any clearance a later, valid record opens.
+   */
+  private async tellTraderDirectly(
+    source: RecordSource,
+    declarationId: string,
+    code: string,
+    lines: string[],
+    steps: Set<string>,
+  ): Promise<void> {
+    if (steps.has('told')) return;
+    // A closed clearance keeps its final status and agencies; the event only adds why this input was refused.
+    const { status, agencies } = (await this.closedClearance(declarationId)) ?? {
+      status: 'REJECTED',
+      agencies: {},
+    };
+    const draft = {
+      declarationId,
+      sequence: recordMillis(source.message),
+      status,
+      agencies,
+      reasons: boundedReasons(
+        lines.map((message) => ({ code, message })),
+        STATUS_REASONS,
+      ),
+    };
+    // Checked against the schema like the workflow's own events.
+    await this.consumer.producer.send({
+      topic: this.deps.config.topics.status,
+      acks: -1,
+      messages: statusRecords(stampStatusEvents([draft], new Date().toISOString())),
+    });
+    steps.add('told');
+  }
+
+  private async closedClearance(
+    declarationId: string,
+  ): Promise<Pick<StatusEvent, 'status' | 'agencies'> | undefined> {
+    const handle = this.deps.client.workflow.getHandle(declarationWorkflowId(declarationId));
+    try {
+      const execution = (await handle.describe()).status.name;
+      if (execution === 'COMPLETED') {
+        const snapshot = (await handle.result()) as ClearanceSnapshot;
+        return { status: snapshot.status, agencies: snapshot.event.agencies };
+      }
+      return execution === 'RUNNING' ? undefined : { status: 'FAILED', agencies: {} };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The record's timestamp in ms. Producers set it, so it can be anything an int64 holds: 0, -1, or
+ * past what a date can show. Those are taken as now, so that sequences stay positive and times valid.
+ */
+function recordMillis(message: KafkaMessage): number {
+  const ms = Number(message.timestamp);
+  return Number.isSafeInteger(ms) && ms >= 1 && ms <= MAX_DATE_MS ? ms : Date.now();
+}
+
+/** The latest time a JavaScript Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+
+function recordTime(message: KafkaMessage): string {
+  return new Date(recordMillis(message)).toISOString();
+}

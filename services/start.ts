@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { stackDown, stackUp } from '../infra/stack.js';
+import { StackError } from '../infra/processes.js';
+import { ConfigError, loadConfig } from '../runtime/config.js';
+import { createRootLogger } from '../runtime/logger.js';
+import { openPipeline } from './process-lifecycle.js';
+
+const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs] [-- --split]
+
+Brings up the local Kafka and Temporal (unless KAFKA_BROKERS / TEMPORAL_ADDRESS point elsewhere),
+then runs the pipeline in the foreground: one process with the Temporal workers, intake and the
+decision bridge (services/pipeline.worker.ts). Ctrl-C stops it, and the stack too if this command
+started it (--keep-stack leaves it running).
+
+  --keep-stack   leave Kafka and Temporal running after Ctrl-C
+  --json-logs    print the processes' pino JSON lines as they are
+  --split        run the three roles as processes of their own (temporal-worker, intake,
+                 decision-bridge), as a deployment that scales them apart would`;
+
+/** The whole pipeline in one process: the cheapest layout, and what the benchmark measures. */
+const SINGLE = [{ name: 'pipeline', script: 'services/pipeline.worker.ts' }];
+
+/** The roles apart; each could run on its own host. */
+const SPLIT = [
+  { name: 'temporal-worker', script: 'services/temporal.worker.ts' },
+  { name: 'intake', script: 'services/intake.worker.ts' },
+  { name: 'decision-bridge', script: 'services/decision-bridge.worker.ts' },
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'keep-stack': { type: 'boolean', default: false },
+      'json-logs': { type: 'boolean', default: false },
+      split: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const config = loadConfig();
+  const say = (line: string) => console.log(`[stack] ${line}`);
+  const { started } = await stackUp(config, say);
+  const { registry } = await openPipeline(config, createRootLogger('warn', 'start'), 'ventanilla-start');
+
+  const children = (values.split ? SPLIT : SINGLE).map(({ name, script }) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) =>
+        console.log(values['json-logs'] ? line : formatLogLine(name, line)),
+      );
+    }
+    return { name, child };
+  });
+  printBanner(
+    config,
+    registry.agencies.map((a) => `${a.code}=${a.mode}`),
+  );
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping workers...');
+    await Promise.all(children.map(({ child }) => terminate(child)));
+    if (started.length > 0 && !values['keep-stack']) await stackDown(config, say, started);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  for (const { name, child } of children) {
+    child.on('exit', (code) => {
+      if (stopping) return;
+      console.error(`[${name}] exited with code ${code}; stopping everything (see its log lines above)`);
+      void stop(1);
+    });
+  }
+}
+
+function printBanner(config: ReturnType<typeof loadConfig>, modes: string[]): void {
+  const t = config.topics;
+  console.log(`
+Ventanilla is running.
+  Kafka           ${config.kafkaBrokers.join(',')}
+  Temporal        ${config.temporalAddress} (namespace ${config.temporalNamespace})
+  Temporal UI     ${config.temporalUiUrl}
+  topics          ${t.declarations} (in), ${t.status} (out), ${t.decisions} (agency decisions in),
+                  ${t.deadletter} (rejected inputs), ${t.agencyRequestsPrefix}<agency>.requests (agency views)
+  agencies        ${modes.join(', ')}
+
+Try it (in another terminal):
+  npx ventanilla submit examples/avocado-import.json
+  npx ventanilla status AVO-2026-000001 --watch
+Ctrl-C stops.
+`);
+}
+
+function terminate(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component']);
+
+/** Pino JSON made readable for a person at a terminal; anything that is not JSON passes through. */
+function formatLogLine(name: string, line: string): string {
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const fields = Object.entries(entry)
+      .filter(([k]) => !HIDDEN.has(k))
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    return `[${name}] ${LEVELS[entry.level as number] ?? ''} ${String(entry.msg ?? '')} ${fields}`.trimEnd();
+  } catch {
+    return `[${name}] ${line}`;
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StackError || error instanceof ConfigError) console.error(`error: ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});

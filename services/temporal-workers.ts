@@ -1,0 +1,116 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Kafka, Producer } from 'kafkajs';
+import type { CoalescingSender } from '../messaging/coalescing-sender.js';
+import type { AgencyAdapter } from '../activities/adapters/adapter.js';
+import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
+import { agencyTaskQueue, type Config } from '../runtime/config.js';
+import { createProducer } from '../messaging/kafka.js';
+import type { Logger } from '../runtime/logger.js';
+import type { Registry } from '../schemas/types.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/clearance.workflow.ts', import.meta.url));
+
+/** The clearance worker's settings (the benchmark's bare baseline runs under the same ones). */
+export const CLEARANCE_WORKER_SETTINGS = {
+  // Clearances spend most of their life waiting; a large cache avoids replaying them on every event.
+  maxCachedWorkflows: 2000,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 200,
+  reuseV8Context: true,
+} as const;
+
+/** Each agency worker's settings. */
+export const AGENCY_WORKER_SETTINGS = {
+  maxConcurrentActivityTaskExecutions: 100,
+} as const;
+
+/** Plain worker options merged over the settings above, for experiments (the benchmark's knobs). */
+export type WorkerOverrides = Record<string, number | boolean>;
+
+export interface TemporalWorkersOptions {
+  config: Config;
+  logger: Logger;
+  kafka: Kafka;
+  registry: Registry;
+  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at startup. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  extraAdapters?: Record<string, AgencyAdapter>;
+  /** Agencies whose review workers this process runs; all of the registry's by default. */
+  agencies?: string[];
+  /** A connected producer shared with the rest of the process (its owner disconnects it). */
+  producer?: Producer;
+  statusSender?: CoalescingSender;
+  overrides?: { workflow?: WorkerOverrides; activity?: WorkerOverrides };
+}
+
+export interface RunningWorkers {
+  /**
+   * The workers' connection. A client on it (`new Client({ connection })`) calls Temporal through
+   * the SDK's native core instead of a second, JavaScript gRPC stack, and can start clearances
+   * eagerly: the server hands the first workflow task back in its answer, to these workers.
+   */
+  connection: NativeConnection;
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The clearance worker and one worker per agency task queue, on one connection. Agencies' queues
+ * are separate so that each agency's reviews can be deployed and scaled on their own: run this
+ * with `agencies: ['HEALTH']` on another host and only HEALTH's reviews go there.
+ */
+export async function startTemporalWorkers(options: TemporalWorkersOptions): Promise<RunningWorkers> {
+  const { config, logger, kafka, registry } = options;
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const producer = options.producer ?? createProducer(kafka);
+  if (!options.producer) await producer.connect();
+  const deps = {
+    config,
+    producer,
+    logger,
+    extraAdapters: options.extraAdapters,
+    statusSender: options.statusSender,
+  };
+  const workflowSource = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: WORKFLOWS_PATH };
+  const workers: Worker[] = [
+    await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      ...workflowSource,
+      activities: createClearanceActivities(deps),
+      ...CLEARANCE_WORKER_SETTINGS,
+      ...options.overrides?.workflow,
+    }),
+  ];
+  const agencyActivities = createAgencyActivities(deps);
+  for (const agency of options.agencies ?? registry.agencies.map((a) => a.code)) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: agencyTaskQueue(config, agency),
+        activities: agencyActivities,
+        ...AGENCY_WORKER_SETTINGS,
+        ...options.overrides?.activity,
+      }),
+    );
+  }
+  logger.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'temporal workers started');
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    if (!options.producer) await producer.disconnect();
+    await connection.close();
+  });
+  return {
+    connection,
+    done,
+    async shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
