@@ -1,4 +1,5 @@
 import type {
+  AgencyMode,
   Amendment,
   AgencyState,
   Declaration,
@@ -22,12 +23,13 @@ import {
   STATUS_REASONS,
 } from './bounded-text.js';
 import type { AgencyRoute } from './routing.js';
+import { ReasonCode, type Refusal } from './failures.js';
 
 // Pure state of one clearance and the transitions on it. The workflow owns the timers, activities
 // and messages; everything that decides *what* happens lives here, so tests can check it without
 // a server and the workflow stays a thin shell around it.
 
-export type AgencyMode = 'auto' | 'queue';
+export type { AgencyMode };
 
 export interface AgencyPolicy {
   mode: AgencyMode;
@@ -148,15 +150,18 @@ export interface DecisionInput {
 }
 
 /** Why a decision cannot apply now, or undefined when it can. Used by the update validator too. */
-export function decisionRefusal(state: ClearanceState, agency: string): Reason | undefined {
+export function decisionRefusal(state: ClearanceState, agency: string): Refusal | undefined {
   if (isFinal(state)) {
-    return { code: 'DECLARATION_CLOSED', message: `declaration is already ${overallStatus(state)}` };
+    return { code: ReasonCode.DeclarationClosed, message: `declaration is already ${overallStatus(state)}` };
   }
   const review = state.reviews.find((r) => r.agency === agency);
   if (!review)
-    return { code: 'AGENCY_NOT_REQUIRED', message: `${agency} is not required for this declaration` };
+    return { code: ReasonCode.AgencyNotRequired, message: `${agency} is not required for this declaration` };
   if (!AWAITING_DECISION.has(review.state)) {
-    return { code: 'NOT_PENDING', message: `${agency} is not awaiting a decision (it is ${review.state})` };
+    return {
+      code: ReasonCode.NotPending,
+      message: `${agency} is not awaiting a decision (it is ${review.state})`,
+    };
   }
   return undefined;
 }
@@ -182,7 +187,10 @@ export function applyDecision(state: ClearanceState, decision: DecisionInput): T
   const next = { ...state, reviews, decisions: [...state.decisions, record] };
   if (decision.outcome !== 'REJECTED') return { state: next, effects: noEffects() };
   // One rejection ends the declaration: every other open review is withdrawn and its agency told.
-  const reason = { code: 'REJECTED_BY_OTHER_AGENCY', message: `${decision.agency} rejected the declaration` };
+  const reason = {
+    code: ReasonCode.RejectedByOtherAgency,
+    message: `${decision.agency} rejected the declaration`,
+  };
   return withdrawOpenReviews(next, reason, decision.agency);
 }
 
@@ -196,10 +204,10 @@ function withdrawOpenReviews(state: ClearanceState, reason: Reason, except?: str
   return { state: { ...state, reviews }, effects: { ...noEffects(), withdrawReviews } };
 }
 
-export function amendmentRefusal(state: ClearanceState): Reason | undefined {
+export function amendmentRefusal(state: ClearanceState): Refusal | undefined {
   if (isFinal(state)) {
     return {
-      code: 'DECLARATION_CLOSED',
+      code: ReasonCode.DeclarationClosed,
       message: `declaration is already ${overallStatus(state)} and cannot be amended`,
     };
   }
@@ -244,7 +252,7 @@ export function applyAmendment(
         agency: previous.agency,
         round: previous.round,
         reason: {
-          code: 'SUPERSEDED_BY_AMENDMENT',
+          code: ReasonCode.SupersededByAmendment,
           message: 'the declaration was amended; a new review follows',
         },
       });
@@ -257,30 +265,30 @@ export function applyAmendment(
     effects.withdrawReviews.push({
       agency: previous.agency,
       round: previous.round,
-      reason: { code: 'NO_LONGER_REQUIRED', message: 'after the amendment no item needs this agency' },
+      reason: { code: ReasonCode.NoLongerRequired, message: 'after the amendment no item needs this agency' },
     });
   }
   return { state: { ...state, declaration, reviews }, effects };
 }
 
-export function applyWithdrawal(state: ClearanceState, withdrawal: Pick<Withdrawal, 'reason'>): Transition {
+export function withdrawalRefusal(state: ClearanceState): Refusal | undefined {
   if (isFinal(state)) {
     return {
-      state,
-      effects: {
-        ...noEffects(),
-        notices: [
-          {
-            code: 'DECLARATION_CLOSED',
-            message: `declaration is already ${overallStatus(state)} and cannot be withdrawn`,
-          },
-        ],
-      },
+      code: ReasonCode.DeclarationClosed,
+      message: `declaration is already ${overallStatus(state)} and cannot be withdrawn`,
     };
   }
+  return undefined;
+}
+
+export function applyWithdrawal(state: ClearanceState, withdrawal: Pick<Withdrawal, 'reason'>): Transition {
+  const refusal = withdrawalRefusal(state);
+  if (refusal) return { state, effects: { ...noEffects(), notices: [refusal] } };
   // Intake validated the reason; a withdrawal sent to the workflow some other way may not be. The
   // same reason goes to the agencies (review-withdrawn), whose schema allows a decision reason.
-  const [reason] = boundedReasons([{ code: 'WITHDRAWN_BY_TRADER', message: withdrawal.reason }]) as [Reason];
+  const [reason] = boundedReasons([{ code: ReasonCode.WithdrawnByTrader, message: withdrawal.reason }]) as [
+    Reason,
+  ];
   const transition = withdrawOpenReviews({ ...state, withdrawn: true }, reason);
   return { state: transition.state, effects: { ...transition.effects, notices: [reason] } };
 }
@@ -307,7 +315,7 @@ export function applyDeadline(
       effects: {
         ...noEffects(),
         notices: [
-          { agency, code: 'DEADLINE_ESCALATED', message: `${agency} missed its deadline; escalated` },
+          { agency, code: ReasonCode.DeadlineEscalated, message: `${agency} missed its deadline; escalated` },
         ],
       },
     };
@@ -321,11 +329,11 @@ export function applyDeadline(
     reasons: [
       approve
         ? {
-            code: 'AFIRMATIVA_FICTA',
+            code: ReasonCode.AfirmativaFicta,
             message: `${agency} did not decide before its deadline; approved by law (afirmativa ficta)`,
           }
         : {
-            code: 'DEADLINE_EXPIRED',
+            code: ReasonCode.DeadlineExpired,
             message: `${agency} did not decide before its deadline; rejected (negativa ficta)`,
           },
     ],

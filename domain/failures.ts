@@ -1,3 +1,80 @@
+import { DEAD_LETTER_REASONS } from '../schemas/dead-letter.schema.js';
+
+// The one failure taxonomy of the project: every failure type, every reason code the system
+// itself gives, and the classification of errors that decides what a consumer does with a record.
+// Const objects plus unions, as the Temporal SDK does for TimeoutType: values are compared, never
+// re-typed. Pure, so that workflow code, activities and every consumer import the same names.
+
+/**
+ * Types of the ApplicationFailures the clearance, its activities and its update validators raise.
+ * They are recorded in histories and read by clients: never rename a value.
+ */
+export const FailureType = {
+  /** The registry snapshot cannot route the declaration: replaying the same input cannot help. */
+  InvalidRegistry: 'InvalidRegistry',
+  /** An agency's automatic review kept failing: an operator fixes the cause and replays. */
+  ClearanceFailed: 'ClearanceFailed',
+  /** A status event we built breaks its own schema. */
+  InvalidStatusEvent: 'InvalidStatusEvent',
+  /** A review request or withdrawn notice we built breaks its own schema. */
+  InvalidAgencyRequest: 'InvalidAgencyRequest',
+  /** The registry names an adapter this worker does not have. */
+  UnknownAdapter: 'UnknownAdapter',
+  /** An update whose payload breaks an invariant the workflow relies on. */
+  Malformed: 'MALFORMED',
+  /** A decision for an agency the registry snapshot does not define. */
+  UnknownAgency: 'UNKNOWN_AGENCY',
+  /** The clearance turns a message away for a moment while it continues as new: send it again. */
+  ContinuingAsNew: 'CONTINUING_AS_NEW',
+  /** Refusals of a decision (the refusal's reason code is the failure's type). */
+  DeclarationClosed: 'DECLARATION_CLOSED',
+  AgencyNotRequired: 'AGENCY_NOT_REQUIRED',
+  NotPending: 'NOT_PENDING',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Why a message was received but changed nothing: the codes of a clearance's refusals. */
+export const RefusalCode = {
+  DeclarationClosed: FailureType.DeclarationClosed,
+  AgencyNotRequired: FailureType.AgencyNotRequired,
+  NotPending: FailureType.NotPending,
+} as const;
+export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
+
+/** A typed refusal: the reducer returns it, update validators raise it as a failure of that type. */
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+/** Reason codes the system itself puts on status events and agency notices. */
+export const ReasonCode = {
+  ...RefusalCode,
+  RejectedByOtherAgency: 'REJECTED_BY_OTHER_AGENCY',
+  SupersededByAmendment: 'SUPERSEDED_BY_AMENDMENT',
+  NoLongerRequired: 'NO_LONGER_REQUIRED',
+  WithdrawnByTrader: 'WITHDRAWN_BY_TRADER',
+  DeadlineEscalated: 'DEADLINE_ESCALATED',
+  /** Afirmativa ficta: the agency did not decide in time, and the law approves. */
+  AfirmativaFicta: 'AFIRMATIVA_FICTA',
+  /** Negativa ficta: the agency did not decide in time, and the law rejects. */
+  DeadlineExpired: 'DEADLINE_EXPIRED',
+  InspectionSelected: 'INSPECTION_SELECTED',
+  Inspected: 'INSPECTED',
+  AgencyReviewFailed: 'AGENCY_REVIEW_FAILED',
+  DuplicateConflict: 'DUPLICATE_CONFLICT',
+  InvalidInput: 'INVALID_INPUT',
+  OriginEmbargoed: 'ORIGIN_EMBARGOED',
+  MissingDocument: 'MISSING_DOCUMENT',
+} as const;
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/** Why a record went to the dead-letter topic; the schema's enum is the list (design.md §4). */
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+export const DeadLetterReason = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, r])) as {
+  readonly [R in DeadLetterReason]: R;
+};
+
 /**
  * How a failed hand-off of one record is treated. Every error is classified once, here:
  * - `transient`: the broker or Temporal is unavailable, overloaded or timed out. It would fail for
@@ -8,8 +85,22 @@
  *   few attempts, in case it was a fluke, and is then dead-lettered, so that one record never
  *   stalls its partition for ever.
  */
-export const FAILURE_CLASSES = ['transient', 'permanent', 'defect'] as const;
-export type FailureClass = (typeof FAILURE_CLASSES)[number];
+export const FailureClass = {
+  Transient: 'transient',
+  Permanent: 'permanent',
+  Defect: 'defect',
+} as const;
+export type FailureClass = (typeof FailureClass)[keyof typeof FailureClass];
+
+/**
+ * How often a record whose handler fails with this class is tried before it is dead-lettered
+ * (`HANDLER_ERROR`). Every consumer applies it through KeyedConsumer, the one point of retry.
+ */
+export const ATTEMPTS: Readonly<Record<FailureClass, number>> = {
+  transient: Number.POSITIVE_INFINITY,
+  permanent: 1,
+  defect: 3,
+};
 
 /**
  * gRPC status codes (Temporal's API) that say this very request is wrong. Every other code is

@@ -10,7 +10,11 @@ import type {
   Withdrawal,
 } from '../schemas/types.js';
 import type { ReviewDraft } from '../domain/agency-view.js';
+import type { AuditEntry } from '../domain/audit.js';
+import { FailureType } from '../domain/failures.js';
 import type { ClearanceState } from '../domain/clearance-state.js';
+
+export type { AuditEntry };
 
 // The clearance workflow's public surface. Clients (intake, decision bridge, CLI) and tests import
 // this module, never the workflow code itself.
@@ -48,41 +52,14 @@ export interface ClearanceInput {
   carried?: CarriedState;
 }
 
-export interface AuditEntry {
-  at: string;
-  type:
-    | 'received'
-    | 'decision'
-    | 'amendment'
-    | 'withdrawal'
-    | 'deadline'
-    | 'duplicate'
-    | 'input-rejected'
-    | 'refused'
-    | 'failure';
-  by?: string;
-  agency?: string;
-  ref?: string;
-  detail: string;
-}
-
-export interface ReviewTimers {
-  /** Absolute deadline of the agency's current round, as stamped when its request was published. */
-  deadline?: string;
-}
-
 /**
  * Temporal's server suggests continue-as-new at 4 MiB of history by default, and terminates a
  * workflow at 50 MiB; each payload may be at most 2 MiB.
  */
 export const DEFAULT_CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
 
-/**
- * The failure type with which a clearance's update validator turns a message away for a moment:
- * its history is past the continue-as-new size and it waits for a quiet moment to cut it. The
- * sender retries; the next run takes the message.
- */
-export const CONTINUING_AS_NEW = 'CONTINUING_AS_NEW';
+/** Kept for intake until it reads FailureType (domain/failures.ts) itself. */
+export const CONTINUING_AS_NEW = FailureType.ContinuingAsNew;
 
 export interface CarriedState {
   /** Without the declaration since it is the next run's input (older runs carried it here too). */

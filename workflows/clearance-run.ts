@@ -1,0 +1,213 @@
+import { ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { WithdrawalNotice } from '../activities/agency-request-publisher.js';
+import type { ClearanceActivities } from '../activities/create-activities.js';
+import { agencyView } from '../domain/agency-view.js';
+import {
+  reduce,
+  type ClearanceCommand,
+  type ClearanceRules,
+  type Step,
+} from '../domain/clearance-reducer.js';
+import {
+  overallStatus,
+  statusEvent,
+  type ClearanceState,
+  type StatusReason,
+} from '../domain/clearance-state.js';
+import { FailureType } from '../domain/failures.js';
+import { agencyPolicies, openingEvents, openingTransition, type AgencyPolicies } from '../domain/opening.js';
+import { route } from '../domain/routing.js';
+import { nextEvents } from '../domain/status-sequence.js';
+import { clearanceSearch, searchKey, searchUpdates } from './clearance-search.js';
+import { carriedState, resumed, type RunRecord } from './continue-as-new.js';
+import type { AgencyViewAnswer, ClearanceInput, ClearanceSnapshot, UpdateAck } from './messages.js';
+import { ReviewRunner, type ReviewEvents } from './review-runner.js';
+import { serialKafkaActivities } from './serial-activities.js';
+
+/**
+ * One run of a clearance: it keeps what the reducer returns, carries out the effects (reviews to
+ * start and stop, agencies to tell, status events to publish) and answers queries. It decides
+ * nothing itself: every rule is in domain/clearance-reducer.ts.
+ */
+export class ClearanceRun {
+  readonly policies: AgencyPolicies;
+  readonly record: RunRecord;
+  readonly reviews: ReviewRunner;
+  readonly kafka: ClearanceActivities = serialKafkaActivities();
+  /** Agencies whose reviews the opening starts (none when the run continues a previous one). */
+  readonly opening: string[];
+  failure?: { agency: string; message: string };
+  /** Something changed that the trader has not been told yet. */
+  dirty = true;
+  /** When the latest status event was stamped: after the final one, when the clearance closed. */
+  publishedAt?: string;
+  private readonly rules: ClearanceRules;
+  private notices: StatusReason[] = [];
+  private withdrawNotices: WithdrawalNotice[] = [];
+  private lastSearch = '';
+
+  constructor(readonly input: ClearanceInput) {
+    const { registry } = input;
+    this.policies = agencyPolicies(registry);
+    this.rules = { policies: this.policies, reroute: (d) => route(d, registry) };
+    const start = input.carried ? undefined : openingOrFail(input);
+    this.record = resumed(input, carriedState(input) ?? start!.state);
+    this.opening = start?.effects.startReviews ?? [];
+    this.publishedAt = input.carried?.closedAt;
+    this.reviews = new ReviewRunner(
+      input,
+      this.policies,
+      this.kafka,
+      this.record.deadlines,
+      this.reviewEvents(),
+      () => this.state,
+    );
+    if (start && input.openingPublished) {
+      // Intake published RECEIVED and IN_REVIEW, and set the matching search attributes at start.
+      this.record.lastEvent = openingEvents(this.state, input.sequenceBase)[1];
+      this.record.sequence = this.record.lastEvent.sequence;
+      this.lastSearch = searchKey(clearanceSearch(this.state, this.policies, this.record.deadlines));
+    }
+  }
+
+  get state(): ClearanceState {
+    return this.record.state;
+  }
+
+  /** Reduces a command and keeps the step. A repeat, or a step that changes nothing, is not kept. */
+  handle(command: ClearanceCommand): Step {
+    const step = reduce(this.state, this.record.applied, command, this.rules);
+    if (step.duplicate) return step;
+    if (step.remember) this.record.applied.add(step.remember);
+    for (const agency of step.stopReviews ?? []) this.reviews.stop(agency);
+    if (!step.unchanged) this.keep(step);
+    return step;
+  }
+
+  ack(step: Step): UpdateAck {
+    const status = overallStatus(this.state);
+    if (step.duplicate) return { accepted: true, status, duplicate: true };
+    if (step.refusal) return { accepted: false, status, refusal: step.refusal };
+    return { accepted: true, status };
+  }
+
+  /** Publishes what changed: status events (numbered here) and agencies' withdrawn notices. */
+  async flush(): Promise<void> {
+    this.dirty = false;
+    const { record } = this;
+    const next = nextEvents(this.state, this.notices, record, record.lastAmendmentId);
+    this.notices = [];
+    record.sequence = next.sequence;
+    record.lastEvent = next.lastEvent;
+    const withdrawing = this.withdrawNotices;
+    this.withdrawNotices = [];
+    const [published] = await Promise.all([
+      next.drafts.length ? this.kafka.publishStatus(next.drafts) : undefined,
+      withdrawing.length ? this.kafka.publishReviewWithdrawn(withdrawing) : undefined,
+    ]);
+    // Histories recorded before publishStatus returned its stamp replay with no result.
+    if (published?.at) this.publishedAt = published.at;
+    this.upsertSearch();
+  }
+
+  /** The clearance failed: its last audit entry, then the failure that closes the workflow. */
+  fail(failure: { agency: string; message: string }): never {
+    this.handle({ kind: 'failure', ...failure, at: this.input.receivedAt });
+    throw ApplicationFailure.create({
+      type: FailureType.ClearanceFailed,
+      message: `${failure.agency} review failed: ${failure.message}`,
+      nonRetryable: true,
+      details: [{ agency: failure.agency }],
+    });
+  }
+
+  snapshot(): ClearanceSnapshot {
+    const { record, policies } = this;
+    const deadlines = record.deadlines;
+    return {
+      workflowId: workflowInfo().workflowId,
+      status: overallStatus(this.state),
+      sequence: record.sequence,
+      event: record.lastEvent ?? statusEvent(this.state, record.sequence, []),
+      declaration: this.state.declaration,
+      reviews: this.state.reviews.map((r) => ({
+        ...r,
+        mode: policies[r.agency]?.mode ?? 'auto',
+        deadlinePolicy: policies[r.agency]?.deadlinePolicy ?? 'ESCALATE',
+        ...(deadlines[r.agency] ? { deadline: deadlines[r.agency] } : {}),
+      })),
+      audit: record.audit,
+      auditDropped: record.auditDropped,
+      receivedAt: this.input.receivedAt,
+      run: this.input.run ?? 1,
+    };
+  }
+
+  /** One agency's view only (its items and documents), for that agency's officers. */
+  agencyAnswer(agency: string): AgencyViewAnswer {
+    const review = this.state.reviews.find((r) => r.agency === agency);
+    const policy = this.policies[agency];
+    const answer = { declarationId: this.input.declaration.declarationId, status: overallStatus(this.state) };
+    if (!review || !policy) return answer;
+    const view = agencyView(this.state.declaration, review, {
+      round: review.round,
+      deadlinePolicy: policy.deadlinePolicy,
+    });
+    const deadline = this.record.deadlines[agency];
+    return {
+      ...answer,
+      review: {
+        ...view,
+        state: review.state,
+        mode: policy.mode,
+        receivedAt: this.input.receivedAt,
+        ...(deadline ? { deadline } : {}),
+      },
+    };
+  }
+
+  private keep(step: Step): void {
+    const { record, reviews } = this;
+    record.state = step.state;
+    for (const withdrawn of step.effects.withdrawReviews) {
+      reviews.withdraw(withdrawn.agency);
+      this.withdrawNotices.push({ declarationId: this.input.declaration.declarationId, ...withdrawn });
+    }
+    for (const agency of step.effects.startReviews) reviews.start(agency);
+    this.notices.push(...step.effects.notices);
+    record.audit.push(...step.audit);
+    if (step.amendmentId) record.lastAmendmentId = step.amendmentId;
+    if (step.failed) this.failure = step.failed;
+    this.dirty = true;
+  }
+
+  private reviewEvents(): ReviewEvents {
+    return {
+      decided: (agency, round, decision) => this.handle({ kind: 'review-decision', agency, round, decision }),
+      deadlinePassed: (agency, round, at) => this.handle({ kind: 'deadline', agency, round, at }),
+      inspectionSelected: (agency) => this.handle({ kind: 'inspection-selected', agency }),
+      failed: (agency, message) => this.handle({ kind: 'review-failed', agency, message }),
+      deadlineSet: () => (this.dirty = true),
+    };
+  }
+
+  private upsertSearch(): void {
+    const search = clearanceSearch(this.state, this.policies, this.record.deadlines, this.failure?.agency);
+    const key = searchKey(search);
+    if (key === this.lastSearch) return; // every upsert is a history event; skip the ones that change nothing
+    this.lastSearch = key;
+    upsertSearchAttributes(searchUpdates(search));
+  }
+}
+
+function openingOrFail(input: ClearanceInput) {
+  try {
+    return openingTransition(input.declaration, input.registry);
+  } catch (error) {
+    // The registry snapshot is inconsistent; replaying the same input cannot help.
+    throw ApplicationFailure.nonRetryable(
+      `cannot route the declaration: ${(error as Error).message}`,
+      FailureType.InvalidRegistry,
+    );
+  }
+}
