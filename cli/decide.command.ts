@@ -1,11 +1,12 @@
+import { matchesPattern } from '../schemas/common.schema.js';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { errorLines } from '../schemas/format-errors.js';
 import type { AgencyDecision, Outcome } from '../schemas/types.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
 import { submitDecision } from '../clearance-client/decision-submit.js';
+import { updateRefusal } from '../clearance-client/update-refusal.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './cli-context.js';
 import { knownAgency } from './officer-lookup.js';
@@ -58,8 +59,10 @@ export async function decideCommand(
     );
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new CliError(`no open declaration ${declarationId}`);
-    if (error instanceof WorkflowUpdateFailedError) {
-      throw new CliError(`refused: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+    const refusal = updateRefusal(error);
+    if (refusal) {
+      const again = refusal.retryable ? ' (send it again in a moment)' : '';
+      throw new CliError(`refused: ${refusal.message}${again}`);
     }
     throw error;
   }
@@ -69,7 +72,7 @@ function parseReason(text: string): { code: string; message: string } {
   const at = text.indexOf(':');
   const code = (at < 0 ? text : text.slice(0, at)).trim().toUpperCase();
   const message = (at < 0 ? code : text.slice(at + 1)).trim();
-  if (!/^[A-Z][A-Z0-9_]{1,63}$/.test(code) || !message) {
+  if (!matchesPattern('reasonCode', code) || !message) {
     throw new CliError(
       `--reason must look like CODE:message (e.g. MISSING_DOCUMENT:lab certificate), got "${text}"`,
       2,

@@ -1,3 +1,4 @@
+import { matchesPattern } from '../schemas/common.schema.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { createProducer } from '../messaging/kafka.js';
 import type { Flags } from './flags.js';
@@ -95,7 +96,7 @@ function since(flags: Flags): Date | undefined {
 function agency(flags: Flags): string | undefined {
   if (flags.agency === undefined) return undefined;
   const code = flags.agency.trim().toUpperCase();
-  if (!/^[A-Z][A-Z0-9_]{1,31}$/.test(code))
+  if (!matchesPattern('agency', code))
     throw new CliError(`--agency: "${flags.agency}" is not an agency code`, 2);
   return code;
 }

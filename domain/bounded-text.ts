@@ -1,4 +1,4 @@
-import { conditions, PATTERNS, reasonCode, reasons } from '../schemas/common.schema.js';
+import { conditions, matchesPattern, reasonCode, reasons } from '../schemas/common.schema.js';
 import { statusEventSchema } from '../schemas/status-event.schema.js';
 
 // Nothing we build may break our own schema (issue 10). These helpers summarise text and lists
@@ -112,18 +112,17 @@ export function joinClipped(parts: readonly string[], separator: string, max: nu
   return clip(text, max);
 }
 
-const REASON_CODE = new RegExp(PATTERNS.reasonCode);
 const FALLBACK_CODE = 'UNSPECIFIED_REASON';
 
 /** A valid reason code as it is; anything else made into one (upper case, `_` for other characters). */
 export function boundedCode(code: string): string {
   if (typeof code !== 'string') return FALLBACK_CODE; // JavaScript adapters are not type-checked
-  if (REASON_CODE.test(code)) return code;
+  if (matchesPattern('reasonCode', code)) return code;
   const cleaned = code
     .toUpperCase()
     .replace(/[^A-Z0-9_]/g, '_')
     .slice(0, reasonCode.maxLength);
-  return REASON_CODE.test(cleaned) ? cleaned : FALLBACK_CODE;
+  return matchesPattern('reasonCode', cleaned) ? cleaned : FALLBACK_CODE;
 }
 
 export interface BoundedReason {

@@ -214,6 +214,18 @@ export function amendmentRefusal(state: ClearanceState): Refusal | undefined {
   return undefined;
 }
 
+/** An amendment's items and/or documents replace the declaration's whole. */
+export function amendedDeclaration(
+  declaration: Declaration,
+  amendment: Pick<Amendment, 'items' | 'documents'>,
+): Declaration {
+  return {
+    ...declaration,
+    items: amendment.items ?? declaration.items,
+    documents: amendment.documents ?? declaration.documents,
+  };
+}
+
 /**
  * Applies an amendment: items and/or documents replace the old ones whole. Only the agencies
  * whose view changed, or which asked for information, review again (design.md §5); agencies the
@@ -227,11 +239,7 @@ export function applyAmendment(
 ): Transition {
   const refusal = amendmentRefusal(state);
   if (refusal) return { state, effects: { ...noEffects(), notices: [refusal] } };
-  const declaration: Declaration = {
-    ...state.declaration,
-    items: amendment.items ?? state.declaration.items,
-    documents: amendment.documents ?? state.declaration.documents,
-  };
+  const declaration = amendedDeclaration(state.declaration, amendment);
   const effects = noEffects();
   const reviews: Review[] = [];
   const routes = reroute(declaration);

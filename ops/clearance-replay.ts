@@ -1,3 +1,4 @@
+import { amendedDeclaration } from '../domain/clearance-state.js';
 import {
   defaultPayloadConverter,
   WorkflowExecutionAlreadyStartedError,
@@ -6,7 +7,7 @@ import {
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { History, Payload } from '@temporalio/common/lib/proto-utils.js';
 import type { Config } from '../runtime/config.js';
-import type { Amendment, Declaration, Registry } from '../schemas/types.js';
+import type { Amendment, Registry } from '../schemas/types.js';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
 import {
   CLEARANCE_WORKFLOW_TYPE,
@@ -62,15 +63,11 @@ export function replayInputFromHistory(
   }
 
   const accepted = acceptedAmendments(events);
-  let declaration: Declaration = original.carried?.state.declaration ?? original.declaration;
-  for (const amendment of accepted) {
-    // Exactly what the workflow does with an accepted amendment: items and documents are replaced whole.
-    declaration = {
-      ...declaration,
-      items: amendment.items ?? declaration.items,
-      documents: amendment.documents ?? declaration.documents,
-    };
-  }
+  // Exactly what the workflow does with an accepted amendment.
+  const declaration = accepted.reduce(
+    amendedDeclaration,
+    original.carried?.state.declaration ?? original.declaration,
+  );
 
   // Each status publication is a local-activity marker in this run's history and raises the
   // sequence by at most one (plus RECEIVED once), so the history's length bounds the sequences.

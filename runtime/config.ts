@@ -1,5 +1,11 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { matchesPattern } from '../schemas/common.schema.js';
+import { AGENCY_MODES } from '../schemas/registry.schema.js';
+import type { AgencyMode } from '../schemas/types.js';
+
+const isAgencyMode = (mode: string | undefined): mode is AgencyMode =>
+  (AGENCY_MODES as readonly (string | undefined)[]).includes(mode);
 
 /**
  * The one place that reads the environment. Every process calls loadConfig() once at startup and
@@ -27,7 +33,7 @@ export interface Config {
   /** Path of an agency registry JSON file replacing the built-in one. */
   registryFile: string | undefined;
   /** Per-agency mode overrides, e.g. `HEALTH=queue,ECONOMY=auto`. */
-  agencyModes: Record<string, 'auto' | 'queue'>;
+  agencyModes: Record<string, AgencyMode>;
   /** Key of the customs risk-selection hash; keep it secret in production so traders cannot game it. */
   riskKey: string;
   /** How long a clearance stays open after its final status, to answer duplicates and late messages. */
@@ -155,22 +161,17 @@ function parseLogLevel(value: string): string {
   return value;
 }
 
-function parseAgencyModes(value: string): Record<string, 'auto' | 'queue'> {
-  const modes: Record<string, 'auto' | 'queue'> = {};
+function parseAgencyModes(value: string): Record<string, AgencyMode> {
+  const modes: Record<string, AgencyMode> = {};
   for (const pair of value
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
     const parts = pair.split('=').map((s) => s.trim());
     const [agency, mode] = parts;
-    if (
-      parts.length !== 2 ||
-      !agency ||
-      !/^[A-Z][A-Z0-9_]{1,31}$/.test(agency) ||
-      (mode !== 'auto' && mode !== 'queue')
-    ) {
+    if (parts.length !== 2 || !agency || !matchesPattern('agency', agency) || !isAgencyMode(mode)) {
       throw new ConfigError(
-        `VENTANILLA_AGENCY_MODES: expected AGENCY=auto|queue pairs separated by commas, e.g. HEALTH=queue,ECONOMY=auto; got "${pair}"`,
+        `VENTANILLA_AGENCY_MODES: expected AGENCY=${AGENCY_MODES.join('|')} pairs separated by commas, e.g. HEALTH=queue,ECONOMY=auto; got "${pair}"`,
       );
     }
     modes[agency] = mode;

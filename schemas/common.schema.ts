@@ -16,6 +16,15 @@ export const PATTERNS = {
   digits: '^[0-9]{1,20}$',
 } as const;
 
+const compiled = new Map<keyof typeof PATTERNS, RegExp>();
+
+/** Whether a value has the form the schemas give it (for checks outside a schema: CLI flags, env vars). */
+export function matchesPattern(name: keyof typeof PATTERNS, value: string): boolean {
+  let regex = compiled.get(name);
+  if (!regex) compiled.set(name, (regex = new RegExp(PATTERNS[name])));
+  return regex.test(value);
+}
+
 export const REGIMES = ['IMPORT', 'EXPORT', 'TRANSIT'] as const;
 export const DOCUMENT_TYPES = [
   'INVOICE',

@@ -1,14 +1,11 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { FailureType, type Refusal } from '../domain/failures.js';
-import { OUTCOMES, PATTERNS } from '../schemas/common.schema.js';
+import { matchesPattern, OUTCOMES } from '../schemas/common.schema.js';
 import type { DecisionCommand } from './messages.js';
 
 // Update validators' checks. The callers validate against the JSON Schema before sending; these
 // guard the invariants the workflow itself relies on, so that a malformed update never reaches
 // the history (a rejected update leaves no trace in it).
-
-const ID = new RegExp(PATTERNS.id);
-const AGENCY = new RegExp(PATTERNS.agency);
 
 function reject(type: FailureType, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -24,11 +21,11 @@ export function assertDecisionShape(
   declarationId: string,
 ): void {
   if (!decision || typeof decision !== 'object') reject(FailureType.Malformed, 'decision payload is missing');
-  if (typeof decision.decisionId !== 'string' || !ID.test(decision.decisionId))
+  if (typeof decision.decisionId !== 'string' || !matchesPattern('id', decision.decisionId))
     reject(FailureType.Malformed, 'decisionId is missing or malformed');
   if (decision.declarationId !== declarationId)
     reject(FailureType.Malformed, `decision is for ${decision.declarationId}, not ${declarationId}`);
-  if (typeof decision.agency !== 'string' || !AGENCY.test(decision.agency))
+  if (typeof decision.agency !== 'string' || !matchesPattern('agency', decision.agency))
     reject(FailureType.Malformed, 'agency is missing or malformed');
   if (!(OUTCOMES as readonly string[]).includes(decision.outcome))
     reject(FailureType.Malformed, `outcome must be one of ${OUTCOMES.join(', ')}`);
@@ -43,7 +40,10 @@ export function assertIdsMatch(
 ): void {
   if (!message || message.declarationId !== declarationId)
     reject(FailureType.Malformed, `message is not for ${declarationId}`);
-  if (idField && (typeof message[idField] !== 'string' || !ID.test(message[idField] as string))) {
+  if (
+    idField &&
+    (typeof message[idField] !== 'string' || !matchesPattern('id', message[idField] as string))
+  ) {
     reject(FailureType.Malformed, `${idField} is missing or malformed`);
   }
 }
