@@ -101,10 +101,18 @@ export class ClearanceRun {
     record.lastEvent = next.lastEvent;
     const withdrawing = this.withdrawNotices;
     this.withdrawNotices = [];
-    const [published] = await Promise.all([
-      next.drafts.length ? this.kafka.publishStatus(next.drafts) : undefined,
-      withdrawing.length ? this.kafka.publishReviewWithdrawn(withdrawing) : undefined,
-    ]);
+    // Both in flight at once (they run one after the other, see serial-activities.ts); most
+    // flushes have status events only, and skip the extra promises of Promise.all.
+    const published = withdrawing.length
+      ? (
+          await Promise.all([
+            next.drafts.length ? this.kafka.publishStatus(next.drafts) : undefined,
+            this.kafka.publishReviewWithdrawn(withdrawing),
+          ])
+        )[0]
+      : next.drafts.length
+        ? await this.kafka.publishStatus(next.drafts)
+        : undefined;
     // Histories recorded before publishStatus returned its stamp replay with no result.
     if (published?.at) this.publishedAt = published.at;
     this.upsertSearch();
