@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { layering } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'bench/results/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,13 +1,7 @@
 import { ConfigError } from '../runtime/config.js';
-import { CliContext } from './cli-context.js';
+import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
 import { parseFlags, type Flags, type ParsedFlags } from './flags.js';
-import { DECIDE_HELP, decideCommand } from './decide.command.js';
-import { OPS_HELP, opsCommand } from './ops.command.js';
-import { QUEUE_HELP, queueCommand } from './queue.command.js';
-import { SHOW_HELP, showCommand } from './show.command.js';
-import { STATUS_HELP, statusCommand } from './status.command.js';
-import { SUBMIT_HELP, submitCommand } from './submit.command.js';
 
 const HELP = `Usage: ventanilla <command> [options]
 
@@ -28,16 +22,39 @@ Operators
 Every command takes --json for machine-readable output and --help for its own usage.
 Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (see README).`;
 
-const COMMANDS: Record<
-  string,
-  { help: string; run: (ctx: CliContext, args: string[], flags: Flags) => Promise<void> }
-> = {
-  submit: { help: SUBMIT_HELP, run: (ctx, args, flags) => submitCommand(ctx, args, flags) },
-  status: { help: STATUS_HELP, run: (ctx, args, flags) => statusCommand(ctx, args, flags) },
-  queue: { help: QUEUE_HELP, run: (ctx, args) => queueCommand(ctx, args) },
-  show: { help: SHOW_HELP, run: (ctx, args) => showCommand(ctx, args) },
-  decide: { help: DECIDE_HELP, run: (ctx, args, flags) => decideCommand(ctx, args, flags) },
-  ops: { help: OPS_HELP, run: (ctx, args, flags) => opsCommand(ctx, args, flags) },
+interface Command {
+  help: string;
+  run: (ctx: CliContext, args: string[], flags: Flags) => Promise<void>;
+}
+
+// Each command is loaded only when it runs: together they pull in the Temporal client (gRPC,
+// protobufs), kafkajs and the compiled JSON Schemas, which is most of a second at every start,
+// and `ventanilla --help` or a mistyped command needs none of it.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  submit: async () => {
+    const { SUBMIT_HELP, submitCommand } = await import('./submit.command.js');
+    return { help: SUBMIT_HELP, run: submitCommand };
+  },
+  status: async () => {
+    const { STATUS_HELP, statusCommand } = await import('./status.command.js');
+    return { help: STATUS_HELP, run: statusCommand };
+  },
+  queue: async () => {
+    const { QUEUE_HELP, queueCommand } = await import('./queue.command.js');
+    return { help: QUEUE_HELP, run: queueCommand };
+  },
+  show: async () => {
+    const { SHOW_HELP, showCommand } = await import('./show.command.js');
+    return { help: SHOW_HELP, run: showCommand };
+  },
+  decide: async () => {
+    const { DECIDE_HELP, decideCommand } = await import('./decide.command.js');
+    return { help: DECIDE_HELP, run: decideCommand };
+  },
+  ops: async () => {
+    const { OPS_HELP, opsCommand } = await import('./ops.command.js');
+    return { help: OPS_HELP, run: opsCommand };
+  },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -52,12 +69,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return parsed.values.help ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new CliError(`unknown command "${name}"\n\n${HELP}`, 2);
+  const load = COMMANDS[name];
+  if (!load) throw new CliError(`unknown command "${name}"\n\n${HELP}`, 2);
+  const command = await load();
   if (parsed.values.help) {
     console.log(command.help);
     return 0;
   }
+  const { CliContext } = await import('./cli-context.js');
   const ctx = new CliContext({ json: parsed.values.json });
   try {
     await command.run(ctx, args, parsed.values);

@@ -5,8 +5,15 @@ import { check, validateRegistry } from '../schemas/validators.js';
 import { durationMs } from '../domain/duration.js';
 import { ConfigError, type Config } from './config.js';
 
+/**
+ * The checkout's registry/default-registry.json, from the sources (runtime/) and from the build
+ * (dist/runtime/) alike: the build does not copy it, so an edit to it applies without a rebuild.
+ */
 export const DEFAULT_REGISTRY_FILE = fileURLToPath(
-  new URL('../registry/default-registry.json', import.meta.url),
+  new URL(
+    `${import.meta.url.endsWith('.ts') ? '..' : '../..'}/registry/default-registry.json`,
+    import.meta.url,
+  ),
 );
 
 /**

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stackDown, stackUp } from '../infra/stack.js';
 import { StackError } from '../infra/processes.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { openPipeline } from './process-lifecycle.js';
+import { prebuiltWorkflowBundle } from './temporal-workers.js';
 
 const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs] [-- --split]
 
@@ -20,14 +22,25 @@ started it (--keep-stack leaves it running).
                  decision-bridge), as a deployment that scales them apart would`;
 
 /** The whole pipeline in one process: the cheapest layout, and what the benchmark measures. */
-const SINGLE = [{ name: 'pipeline', script: 'services/pipeline.worker.ts' }];
+const SINGLE = [{ name: 'pipeline', script: 'pipeline.worker' }];
 
 /** The roles apart; each could run on its own host. */
 const SPLIT = [
-  { name: 'temporal-worker', script: 'services/temporal.worker.ts' },
-  { name: 'intake', script: 'services/intake.worker.ts' },
-  { name: 'decision-bridge', script: 'services/decision-bridge.worker.ts' },
+  { name: 'temporal-worker', script: 'temporal.worker' },
+  { name: 'intake', script: 'intake.worker' },
+  { name: 'decision-bridge', script: 'decision-bridge.worker' },
 ];
+
+/**
+ * `npm start` runs dist/services/start.js, and its workers from dist/ too; `npm run dev` runs the
+ * sources through tsx, and so do its workers, so that neither mixes a build with newer sources.
+ */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+function workerArgs(script: string): string[] {
+  const path = fileURLToPath(new URL(`./${script}${FROM_SOURCES ? '.ts' : '.js'}`, import.meta.url));
+  return FROM_SOURCES ? ['--import', 'tsx', path] : [path];
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -40,12 +53,14 @@ async function main(): Promise<void> {
   });
   if (values.help) return console.log(HELP);
   const config = loadConfig();
+  // A missing build stops here, before the stack is brought up for workers that cannot start.
+  if (!FROM_SOURCES) prebuiltWorkflowBundle();
   const say = (line: string) => console.log(`[stack] ${line}`);
   const { started } = await stackUp(config, say);
   const { registry } = await openPipeline(config, createRootLogger('warn', 'start'), 'ventanilla-start');
 
   const children = (values.split ? SPLIT : SINGLE).map(({ name, script }) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    const child = spawn(process.execPath, workerArgs(script), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: process.env,
     });

@@ -1,15 +1,64 @@
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleOption,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Kafka, Producer } from 'kafkajs';
 import type { CoalescingSender } from '../messaging/coalescing-sender.js';
 import type { AgencyAdapter } from '../activities/adapters/adapter.js';
 import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
-import { agencyTaskQueue, type Config } from '../runtime/config.js';
+import { agencyTaskQueue, ConfigError, type Config } from '../runtime/config.js';
 import { createProducer } from '../messaging/kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Registry } from '../schemas/types.js';
 
+/** The clearance workflow's source, which development, tests and the benchmark bundle themselves. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/clearance.workflow.ts', import.meta.url));
+
+/**
+ * The bundle `npm run build` writes (scripts/build.ts). The shipped processes (run from dist/)
+ * start their workers from it instead of running webpack at every start.
+ */
+export const WORKFLOW_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+/** True under tsx or vitest: this module is the TypeScript source, not the build in dist/. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/** The prebuilt bundle's path; a missing build is a setup error with its fix, not a stack trace. */
+export function prebuiltWorkflowBundle(): string {
+  if (!existsSync(WORKFLOW_BUNDLE_PATH)) {
+    throw new ConfigError(
+      `the workflow bundle ${relative(process.cwd(), WORKFLOW_BUNDLE_PATH)} is missing; run "npm run build"`,
+    );
+  }
+  return WORKFLOW_BUNDLE_PATH;
+}
+
+/**
+ * The clearance worker's workflow code: the prebuilt bundle when running from dist/, otherwise
+ * the current sources bundled in-process, so that development never runs a stale build. The
+ * bundler's module listing goes to debug; its warnings and errors stay visible.
+ */
+async function clearanceWorkflowCode(logger: Logger): Promise<WorkflowBundleOption> {
+  if (!FROM_SOURCES) return { codePath: prebuiltWorkflowBundle() };
+  const log = logger.child({ component: 'workflow-bundler' });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: (_level, message, meta) => log.debug(meta ?? {}, message),
+      trace: (message, meta) => log.trace(meta ?? {}, message),
+      debug: (message, meta) => log.debug(meta ?? {}, message),
+      info: (message, meta) => log.debug(meta ?? {}, message),
+      warn: (message, meta) => log.warn(meta ?? {}, message),
+      error: (message, meta) => log.error(meta ?? {}, message),
+    },
+  });
+}
 
 /** The clearance worker's settings (the benchmark's bare baseline runs under the same ones). */
 export const CLEARANCE_WORKER_SETTINGS = {
@@ -33,7 +82,7 @@ export interface TemporalWorkersOptions {
   logger: Logger;
   kafka: Kafka;
   registry: Registry;
-  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at startup. */
+  /** A bundle made by the caller (tests bundle once per file); otherwise see clearanceWorkflowCode. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   extraAdapters?: Record<string, AgencyAdapter>;
   /** Agencies whose review workers this process runs; all of the registry's by default. */
@@ -63,6 +112,8 @@ export interface RunningWorkers {
  */
 export async function startTemporalWorkers(options: TemporalWorkersOptions): Promise<RunningWorkers> {
   const { config, logger, kafka, registry } = options;
+  // Before connecting: a missing build fails the process without leaving anything open.
+  const workflowBundle = options.workflowBundle ?? (await clearanceWorkflowCode(logger));
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const producer = options.producer ?? createProducer(kafka);
   if (!options.producer) await producer.connect();
@@ -73,15 +124,12 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
     extraAdapters: options.extraAdapters,
     statusSender: options.statusSender,
   };
-  const workflowSource = options.workflowBundle
-    ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: WORKFLOWS_PATH };
   const workers: Worker[] = [
     await Worker.create({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
-      ...workflowSource,
+      workflowBundle,
       activities: createClearanceActivities(deps),
       ...CLEARANCE_WORKER_SETTINGS,
       ...options.overrides?.workflow,

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI_FROM_SOURCES = ['--import', 'tsx', 'cli/main.ts'];
 
 export interface CliRun {
   code: number | null;
@@ -10,13 +11,15 @@ export interface CliRun {
 }
 
 /**
- * Runs the real `ventanilla` command as an operator would (`node bin/ventanilla.mjs ...`), with a
- * test pipeline's environment. Standard input is not a terminal, as in CI. Bounded: the process
- * is killed after `timeoutMs` and the run fails with whatever it printed.
+ * Runs the real `ventanilla` command as an operator would, with a test pipeline's environment.
+ * It runs the sources (`node --import tsx cli/main.ts`, what bin/ventanilla.mjs runs compiled
+ * from dist/), so that a test never passes or fails on a stale build. Standard input is not a
+ * terminal, as in CI. Bounded: the process is killed after `timeoutMs` and the run fails with
+ * whatever it printed.
  */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/ventanilla.mjs', ...args], {
+    const child = spawn(process.execPath, [...CLI_FROM_SOURCES, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,12 +9,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `ventanilla <args>` as a user would, as a child process with the test pipeline's env. */
+/**
+ * Runs `ventanilla <args>` as a user would, as a child process with the test pipeline's env, from
+ * the sources (what bin/ventanilla.mjs runs compiled from dist/), so a stale build never counts.
+ */
 export function runCli(env: Record<string, string>, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/ventanilla.mjs', ...args],
+      ['--import', 'tsx', 'cli/main.ts', ...args],
       { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
