@@ -15,6 +15,17 @@ export class StackError extends Error {
   }
 }
 
+/**
+ * Services given from outside (KAFKA_BROKERS, TEMPORAL_ADDRESS) that do not answer: one line
+ * each, already saying what to do. Printed as `error: <message>`, the lines stay one apiece.
+ */
+export class ServiceUnreachableError extends Error {
+  override readonly name = 'ServiceUnreachableError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('\nerror: '));
+  }
+}
+
 export interface DaemonSpec {
   /** Short name, used for the PID and log files. */
   name: string;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../runtime/config.js';
-import { StackError } from './processes.js';
+import { ServiceUnreachableError, StackError } from './processes.js';
 import { stackDown, stackInstall, stackStatus, stackUp, type StackStatus } from './stack.js';
 
 const HELP = `Usage: npm run stack:<command> [-- --json]
@@ -80,7 +80,11 @@ function printStatus(status: StackStatus): void {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof StackError || error instanceof ConfigError) {
+    if (
+      error instanceof StackError ||
+      error instanceof ConfigError ||
+      error instanceof ServiceUnreachableError
+    ) {
       console.error(`error: ${error.message}`);
     } else {
       console.error(error);

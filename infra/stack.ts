@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.js';
 import type { Say } from './installer.js';
-import { withStackLock } from './processes.js';
+import { ServiceUnreachableError, withStackLock } from './processes.js';
 import { kafkaHealthy, kafkaPid, installKafka, startKafkaNode, stopKafkaNode } from './kafka.node.js';
 import {
   stackPaths,
@@ -68,7 +68,8 @@ async function installLocked(config: Config, say: Say): Promise<void> {
 
 /**
  * Brings up whatever is not given from outside, and returns which services this call started,
- * so that a caller (the test harness) can leave the machine as it found it.
+ * so that a caller (the test harness) can leave the machine as it found it. A service given from
+ * outside that does not answer throws ServiceUnreachableError.
  */
 export async function stackUp(config: Config, say: Say): Promise<{ started: Array<'kafka' | 'temporal'> }> {
   return withStackLock(stackPaths(config.home).run, say, () => stackUpLocked(config, say));
@@ -78,6 +79,8 @@ async function stackUpLocked(config: Config, say: Say): Promise<{ started: Array
   const paths = stackPaths(config.home);
   const started: Array<'kafka' | 'temporal'> = [];
   const before = await stackStatus(config);
+  // Before anything is installed or started here: what is given from outside must answer.
+  requireExternalServices([before.kafka, before.temporal]);
   // Install both first: a slow first run then fails early on a missing tool rather than half-way.
   await installLocked(config, say);
   if (!config.kafkaExternal && !before.kafka.healthy) {
@@ -88,12 +91,27 @@ async function stackUpLocked(config: Config, say: Say): Promise<{ started: Array
     await startTemporalNode(paths, localTemporalSettings(config), say);
     started.push('temporal');
   }
-  for (const service of [before.kafka, before.temporal]) {
-    if (service.managedBy === 'external' && !(await serviceHealthy(config, service.service))) {
-      say(`warning: ${service.service} at ${service.address} (from the environment) does not answer yet`);
-    }
-  }
   return { started };
+}
+
+const EXTERNAL = {
+  kafka: { name: 'Kafka', env: 'KAFKA_BROKERS', what: 'a running broker' },
+  temporal: { name: 'Temporal', env: 'TEMPORAL_ADDRESS', what: 'a running Temporal frontend' },
+} as const;
+
+/**
+ * A service from KAFKA_BROKERS / TEMPORAL_ADDRESS that did not answer its health check stops the
+ * caller at once, with one line per service saying where, from which variable, and what to do:
+ * the clients would otherwise retry for most of a minute, printing their errors and stack traces.
+ */
+function requireExternalServices(services: ServiceStatus[]): void {
+  const problems = services
+    .filter((service) => service.managedBy === 'external' && !service.healthy)
+    .map((service) => {
+      const { name, env, what } = EXTERNAL[service.service];
+      return `${name} does not answer at ${service.address} (${env}). Point ${env} at ${what}, or unset it to use the local stack ("npm run stack:up" starts it).`;
+    });
+  if (problems.length > 0) throw new ServiceUnreachableError(problems);
 }
 
 export async function stackDown(config: Config, say: Say, only?: Array<'kafka' | 'temporal'>): Promise<void> {

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stackDown, stackUp } from '../infra/stack.js';
-import { StackError } from '../infra/processes.js';
+import { ServiceUnreachableError, StackError } from '../infra/processes.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { openPipeline } from './process-lifecycle.js';
@@ -151,7 +151,8 @@ function formatLogLine(name: string, line: string): string {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof StackError || error instanceof ConfigError) console.error(`error: ${error.message}`);
+  const known = [StackError, ConfigError, ServiceUnreachableError].some((type) => error instanceof type);
+  if (known) console.error(`error: ${(error as Error).message}`);
   else console.error(error);
   process.exit(1);
 });
