@@ -214,7 +214,7 @@ function openingOrFail(input: ClearanceInput) {
   } catch (error) {
     // The registry snapshot is inconsistent; replaying the same input cannot help.
     throw ApplicationFailure.nonRetryable(
-      `cannot route the declaration: ${(error as Error).message}`,
+      `cannot route the declaration: ${error instanceof Error ? error.message : String(error)}`,
       FailureType.InvalidRegistry,
     );
   }

@@ -182,7 +182,8 @@ export class ReviewRunner {
   }
 }
 
+/** An activity failure's own cause says what went wrong; the wrapper only says which activity. */
 function failureMessage(error: unknown): string {
-  const cause = (error as { cause?: { message?: string } }).cause;
-  return cause?.message ?? (error as Error).message ?? String(error);
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
 }
