@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleAmendment, sampleDeclaration, sampleWithdrawal } from '../test/support/fixtures.js';
 import { contentHash } from '../domain/canonical-json.js';
+import { traderMessageKindSchemas } from '../schemas/trader-message.schema.js';
 import { MAX_MESSAGE_BYTES, parseTraderMessage, type Parsed } from './intake-parse.js';
 
 const bytes = (value: unknown) =>
@@ -88,6 +89,21 @@ describe('parseTraderMessage: kind and schema', () => {
     expect(lines(parsed)).toEqual([
       'kind: is required and must be one of "declaration", "amendment", "withdrawal"',
     ]);
+  });
+
+  it.each(['declaration', 'amendment', 'withdrawal'])(
+    'knows the kind %s from the schema: a broken one is a SCHEMA_VIOLATION of that kind',
+    (kind) => {
+      const parsed = failure(parseTraderMessage(bytes({ kind, declarationId: 'DEC-20250314-0003' })));
+      expect(parsed.reason).toBe('SCHEMA_VIOLATION');
+      expect(parsed.kind).toBe(kind);
+    },
+  );
+
+  it('reads its kinds from the schema, every branch of it', () => {
+    const kinds = traderMessageKindSchemas.map((s) => s.properties.kind.const);
+    expect(kinds).toEqual(['declaration', 'amendment', 'withdrawal']);
+    for (const kind of kinds) expect(failure(parseTraderMessage(bytes({ kind }))).kind).toBe(kind);
   });
 
   it('refuses a schema violation with readable errors and still reads a well-formed declarationId', () => {

@@ -1,10 +1,12 @@
 import { PATTERNS } from '../schemas/common.schema.js';
 import type { DeadLetterReason, FieldError, TraderMessage } from '../schemas/types.js';
 import { checkTraderMessage } from '../schemas/trader-message-check.js';
+import { traderMessageKindSchemas } from '../schemas/trader-message.schema.js';
 
 /** Larger inputs are dead-lettered unread (design.md §4). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
-const KINDS = ['declaration', 'amendment', 'withdrawal'];
+/** The kinds of trader message, read from the schema's branches so that a new kind needs no change here. */
+const KINDS: ReadonlySet<string> = new Set(traderMessageKindSchemas.map((s) => s.properties.kind.const));
 
 export type Parsed =
   | { ok: true; message: TraderMessage }
@@ -126,7 +128,7 @@ export function parseTraderMessage(value: Buffer | null, key?: Buffer | null): P
     };
   }
   const kindValue = (decoded.data as { kind?: unknown } | null)?.kind;
-  const kind = typeof kindValue === 'string' && KINDS.includes(kindValue) ? kindValue : undefined;
+  const kind = typeof kindValue === 'string' && KINDS.has(kindValue) ? kindValue : undefined;
   const declarationId = readableDeclarationId(decoded.data) ?? fromKey;
   return {
     ok: false,
