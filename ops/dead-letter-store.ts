@@ -29,7 +29,10 @@ export interface DeadLetterRead {
 export interface ReadOptions {
   /** Give up (and say so) after this long; default 60 s. */
   timeoutMs?: number;
-  /** Called as records arrive (at most a few times a second) and once at the end. */
+  /**
+   * Called as records arrive (at most a few times a second) and once at the end. Until the end,
+   * `total` is the offsets to read, an upper bound: transaction markers take offsets too.
+   */
   onProgress?: (read: number, total: number) => void;
 }
 
@@ -47,8 +50,10 @@ export async function readDeadLetters(
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) return { letters: [], unreadable: [], complete: true };
+    // Read committed (kafkajs's default for ListOffsets): the high mark is the last stable offset,
+    // short of a transaction still open, which a read-committed consumer cannot pass yet.
     const offsets = await admin.fetchTopicOffsets(topic);
-    // Per partition: the last offset that existed when we looked (high-water mark minus one).
+    // Per partition: the last offset that existed when we looked (that mark minus one).
     const last = new Map<number, bigint>();
     let total = 0;
     for (const o of offsets) {
@@ -68,9 +73,25 @@ export async function readDeadLetters(
     const pending = new Set(last.keys());
     let read = 0;
     let lastProgress = 0;
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      // Dead letters are written in transactions with their record's offset commit: only a
+      // committed one is a dead letter (an aborted one was written again after a crash).
+      readUncommitted: false,
+    });
     let finished!: () => void;
     const allRead = new Promise<void>((resolve) => (finished = resolve));
+    // Each transaction ends in a commit marker that takes an offset and is never handed to
+    // eachMessage, so the last offset may be one: a batch whose last offset, markers and aborted
+    // records included, reaches the end says the partition is read.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const end = last.get(payload.partition);
+      if (end === undefined || BigInt(payload.lastOffset) < end) return;
+      pending.delete(payload.partition);
+      if (pending.size === 0) finished();
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -105,7 +126,8 @@ export async function readDeadLetters(
       });
       const complete = await Promise.race([allRead.then(() => true as const), timedOut]);
       clearTimeout(timer);
-      options.onProgress?.(read, total);
+      // `total` counted offsets, transaction markers among them; a complete read knows the real count.
+      options.onProgress?.(read, complete ? read : total);
       letters.sort((a, b) => a.record.at.localeCompare(b.record.at) || a.dlqRef.localeCompare(b.dlqRef));
       return { letters, unreadable, complete };
     } finally {
