@@ -3,7 +3,14 @@ import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { validateDeadLetter } from '../schemas/validators.js';
-import { compactDeadLetter, deadLetterRecord, type RecordSource } from './dead-letter.js';
+import { KafkaJSProtocolError } from 'kafkajs';
+import {
+  compactDeadLetter,
+  deadLetterMessage,
+  deadLetterRecord,
+  needsCompacting,
+  type RecordSource,
+} from './dead-letter.js';
 
 const AT = '2026-12-01T10:00:00.000Z';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -106,5 +113,35 @@ describe('deadLetterRecord bounds every part of a hostile input (issue 10, defec
       ),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('the dead-letter message and its compact fallback', () => {
+  const tooLarge = new KafkaJSProtocolError({
+    type: 'MESSAGE_TOO_LARGE',
+    code: 10,
+    retriable: false,
+    message: 'The request included a message larger than the max message size the server will accept',
+  });
+
+  it('is keyed by the declarationId, else by its own ref, never by the original key', () => {
+    const hostile = source({ key: Buffer.alloc(5000, 0xff), value: Buffer.from('{}'), headers: {} });
+    const plain = deadLetterRecord(hostile, 'UNKNOWN_KIND', [], { at: AT });
+    expect(deadLetterMessage(plain).key).toBe('trade.declarations:3:17');
+    const known = deadLetterRecord(hostile, 'UNKNOWN_KIND', [], { at: AT, declarationId: 'AVO-2026-000001' });
+    expect(deadLetterMessage(known).key).toBe('AVO-2026-000001');
+    expect(JSON.parse(deadLetterMessage(known).value as string)).toEqual(known);
+  });
+
+  it('compacts a letter the broker refuses as too large once, and nothing else', () => {
+    const full = deadLetterRecord(
+      source({ key: null, value: Buffer.from('x'), headers: { a: Buffer.from('b') } }),
+      'INVALID_JSON',
+      [],
+      { at: AT },
+    );
+    expect(needsCompacting(tooLarge, full)).toBe(true);
+    expect(needsCompacting(tooLarge, compactDeadLetter(full))).toBe(false);
+    expect(needsCompacting(new Error('ECONNREFUSED'), full)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { failureClass } from '../domain/failures.js';
 import { DEAD_LETTER_LIMITS } from '../schemas/dead-letter.schema.js';
 import type { DeadLetterReason, DeadLetterRecord, FieldError } from '../schemas/types.js';
@@ -161,26 +161,21 @@ export function compactDeadLetter(record: DeadLetterRecord): DeadLetterRecord {
 }
 
 /**
- * Keyed by the declarationId when it is known, else by the record's own position: never by the
- * original key, which may be huge or hostile (kafkajs's murmur2 partitioner is superlinear on
- * some long keys and would block the process).
+ * The Kafka message of a dead letter. Keyed by the declarationId when it is known, else by the
+ * record's own position: never by the original key, which may be huge or hostile (kafkajs's
+ * murmur2 partitioner is superlinear on some long keys and would block the process).
+ * It is written only inside the transaction that also commits its record's offset (see
+ * messaging/transactional-commits.ts), so that it reaches the topic exactly once.
  */
-export async function publishDeadLetter(
-  producer: Producer,
-  topic: string,
-  record: DeadLetterRecord,
-): Promise<void> {
-  const send = (r: DeadLetterRecord) =>
-    producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: r.declarationId ?? r.ref, value: JSON.stringify(r) }],
-    });
-  try {
-    await send(record);
-  } catch (error) {
-    // A broker with a smaller limit than ours refuses the full record for ever; the compact one fits.
-    if (failureClass(error) !== 'permanent' || record.valueBase64 === '') throw error;
-    await send(compactDeadLetter(record));
-  }
+export function deadLetterMessage(record: DeadLetterRecord): Message {
+  return { key: record.declarationId ?? record.ref, value: JSON.stringify(record) };
+}
+
+/**
+ * The broker refused this full letter for good (a message limit below what it needs): its
+ * compact form, without the bytes, is what to write instead. A compact letter is never compacted again.
+ */
+export function needsCompacting(error: unknown, record: DeadLetterRecord): boolean {
+  const compactable = record.valueBase64 !== '' || Object.keys(record.headers).length > 0;
+  return compactable && failureClass(error) === 'permanent';
 }

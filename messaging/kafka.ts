@@ -82,3 +82,22 @@ export function createProducer(kafka: Kafka): Producer {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 }
+
+/**
+ * A transactional producer (same partitioner as createProducer). Its first transaction registers
+ * `transactionalId` with the coordinator, which fences every older producer of that ID: their
+ * open transaction is aborted, or completed first if it was already committing, and their later
+ * writes are refused. A transaction left open by a crashed process ends with the next producer
+ * of its ID, or after `transactionTimeout`; until then it holds back read-committed readers of
+ * the partitions it wrote to, so it is kept short.
+ */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 30_000,
+  });
+}

@@ -5,16 +5,35 @@ import { createProducer } from './kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DeadLetterReason, FieldError } from '../schemas/types.js';
 import { keyDeclarationId } from './intake-parse.js';
-import {
-  deadLetterRecord,
-  publishDeadLetter,
-  recordRef,
-  REPLAY_HEADER,
-  type RecordSource,
-} from './dead-letter.js';
+import { deadLetterRecord, recordRef, REPLAY_HEADER, type RecordSource } from './dead-letter.js';
+import { TransactionalCommits } from './transactional-commits.js';
+
+/** The steps of handling one record that must not run twice when its handling is retried. */
+export const Step = {
+  /** Its dead letter is staged (it is written with the record's offset commit). */
+  DeadLettered: 'deadLettered',
+  /** The trader was told why the input was refused. */
+  Told: 'told',
+} as const;
+export type Step = (typeof Step)[keyof typeof Step];
+
+/** What already succeeded for one record; it survives retries of that record, so no step runs twice. */
+export type Steps = Set<Step>;
+
+/** Where one record ended, in the handler's own terms, and whose it was when that can be read. */
+export interface Handled<Outcome extends string> {
+  outcome: Outcome;
+  declarationId?: string;
+}
 
 /** Handles one record; `steps` survives retries of the same record, so no step runs twice. */
-export type RecordHandler = (source: RecordSource, steps: Set<string>) => Promise<string>;
+export type RecordHandler<Outcome extends string> = (
+  source: RecordSource,
+  steps: Steps,
+) => Promise<Handled<Outcome>>;
+
+/** The outcome of a record that went to the dead-letter topic, for every handler alike. */
+export const DEADLETTERED = 'deadlettered';
 
 /** Different keys in a batch are independent; this many are handed off at once. */
 const KEY_CONCURRENCY = 32;
@@ -29,36 +48,26 @@ const DEFECT_ATTEMPTS = 3;
 const BACKGROUND_STOP_MS = 5_000;
 
 /**
- * Offsets are committed at most this often, not after every batch (kafkajs's default): a commit
- * is a write on the broker, and under light load every batch holds a single record. A restart
- * re-reads at most this much, which the handlers make harmless.
- */
-const COMMIT_INTERVAL_MS = 1_000;
-
-type CommitFn = EachBatchPayload['commitOffsetsIfNecessary'];
-
-/**
  * A consumer that hands each record off durably before its offset counts as done. Offsets are
  * resolved in order and only after the handler returned, so a crash at any point means
  * redelivery; the handlers make redelivery harmless. Records with one key are handled in order;
- * different keys run concurrently.
+ * different keys run concurrently. Dead letters are written exactly once: each in the Kafka
+ * transaction that commits its record's offset (see TransactionalCommits).
  */
-export class KeyedConsumer {
+export class KeyedConsumer<Outcome extends string> {
   /** For the handlers' own writes (dead letters, status events); connected while consuming. */
   readonly producer: Producer;
   private readonly ownsProducer: boolean;
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
-  /** Per partition, the last offset handed off and not yet committed. */
-  private readonly resolved = new Map<number, string>();
-  private commitTimer: NodeJS.Timeout | undefined;
-  private lastCommitAt = 0;
+  /** Resolved offsets and staged dead letters, committed together in transactions. */
+  private readonly commits: TransactionalCommits;
   /** Per partition, offsets handled while it was paused: skipped when Kafka delivers them again. */
   private readonly handledWhilePaused = new Map<number, Set<string>>();
   /** Records of paused partitions still being handled. */
   private readonly background = new Set<Promise<void>>();
-  /** The latest batch's commit function: it commits for the group's current generation. */
-  private commit: CommitFn | undefined;
+  /** The group generation each record in hand was delivered in (see TransactionalCommits). */
+  private readonly generationOf = new WeakMap<KafkaMessage, number>();
 
   constructor(
     kafka: Kafka,
@@ -67,13 +76,14 @@ export class KeyedConsumer {
       topic: string;
       deadLetterTopic: string;
       logger: Logger;
-      handle: RecordHandler;
+      handle: RecordHandler<Outcome>;
       /** A producer shared with the rest of the process; its owner connects and disconnects it. */
       producer?: Producer;
     },
   ) {
     this.ownsProducer = !options.producer;
     this.producer = options.producer ?? createProducer(kafka);
+    this.commits = new TransactionalCommits(kafka, options);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: 30_000,
@@ -85,12 +95,14 @@ export class KeyedConsumer {
 
   async start(): Promise<void> {
     if (this.ownsProducer) await this.producer.connect();
+    await this.commits.start();
     await this.consumer.connect();
     // A new group reads from the beginning, so nothing produced before the first start is lost.
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    // After a rebalance another member may own a partition: its records are redelivered there.
+    // After a rebalance another member may own a partition: its records are redelivered there,
+    // and what this member handled but did not commit is forgotten (dead letters included).
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.resolved.clear();
+      this.commits.newGeneration();
       this.handledWhilePaused.clear();
     });
     await this.consumer.run({
@@ -107,38 +119,44 @@ export class KeyedConsumer {
     // Records in flight finish (or see the abort) within a bound; the rest are delivered again.
     const bound = sleep(BACKGROUND_STOP_MS, undefined, { ref: false });
     await Promise.race([Promise.all([...this.background]), bound]);
-    await this.commitResolved();
+    await this.commits.close();
     await this.consumer.disconnect();
     if (this.ownsProducer) await this.producer.disconnect();
   }
 
   /**
-   * Writes the record to the dead-letter topic, once per record however often its handling is
-   * retried. A record that was itself replayed from the dead-letter topic names its origin.
+   * Dead-letters the record, once per record however often its handling is retried: the letter
+   * is staged, and written in the transaction that commits the record's offset, once the record
+   * and every record before it on its partition are handled. A record that was itself replayed
+   * from the dead-letter topic names its origin.
    */
-  async deadLetter(
+  deadLetter(
     source: RecordSource,
     reason: DeadLetterReason,
     errors: FieldError[],
     declarationId: string | undefined,
-    steps: Set<string>,
-  ): Promise<'deadlettered'> {
-    if (!steps.has('deadlettered')) {
+    steps: Steps,
+  ): typeof DEADLETTERED {
+    if (!steps.has(Step.DeadLettered)) {
       const replayOf = source.message.headers?.[REPLAY_HEADER]?.toString();
       const record = deadLetterRecord(source, reason, errors, {
         declarationId,
         replayOf,
         at: new Date().toISOString(),
       });
-      await publishDeadLetter(this.producer, this.options.deadLetterTopic, record);
-      steps.add('deadlettered');
+      // A record of an older generation is delivered again: its letter is not staged (see stage).
+      const generation = this.generationOf.get(source.message) ?? -1;
+      this.commits.stage(generation, source.partition, source.message.offset, record);
+      steps.add(Step.DeadLettered);
     }
-    return 'deadlettered';
+    return DEADLETTERED;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const messages = batch.messages;
+    const generation = this.commits.generation;
+    for (const message of messages) this.generationOf.set(message, generation);
     const done = new Set<string>();
     // Records handled in the background while this partition was paused (see park) are not handled again.
     const handledBefore = this.handledWhilePaused.get(batch.partition);
@@ -150,7 +168,7 @@ export class KeyedConsumer {
       while (!parked && next < messages.length && done.has(messages[next]!.offset)) {
         const { offset } = messages[next++]!;
         resolveOffset(offset);
-        this.resolved.set(batch.partition, offset);
+        this.commits.resolve(generation, batch.partition, offset);
       }
     };
     advance();
@@ -184,8 +202,11 @@ export class KeyedConsumer {
     });
     const all = Promise.all(lanes);
     await Promise.race([all, parking]);
-    if (parked) this.park(payload, all, () => messages.slice(next).filter((m) => done.has(m.offset)));
-    this.commitSoon(commitOffsetsIfNecessary);
+    if (parked) {
+      const handled = () => messages.slice(next).filter((m) => done.has(m.offset));
+      this.park(payload, generation, all, handled);
+    }
+    this.commits.commitSoon();
     await heartbeat();
   }
 
@@ -196,7 +217,12 @@ export class KeyedConsumer {
    * and the partition resumes when they have. Kafka then delivers the unresolved records again,
    * and those already handled meanwhile are skipped.
    */
-  private park(payload: EachBatchPayload, inFlight: Promise<unknown>, handled: () => KafkaMessage[]): void {
+  private park(
+    payload: EachBatchPayload,
+    generation: number,
+    inFlight: Promise<unknown>,
+    handled: () => KafkaMessage[],
+  ): void {
     const { partition } = payload.batch;
     const resume = payload.pause();
     this.options.logger.warn(
@@ -204,43 +230,16 @@ export class KeyedConsumer {
       'partition paused while a record is retried; other partitions go on',
     );
     const background = inFlight.then(() => {
-      const skip = this.handledWhilePaused.get(partition) ?? new Set<string>();
-      for (const message of handled()) skip.add(message.offset);
-      this.handledWhilePaused.set(partition, skip);
+      // After a rebalance the group delivers them again from the committed offset: handle them anew.
+      if (generation === this.commits.generation) {
+        const skip = this.handledWhilePaused.get(partition) ?? new Set<string>();
+        for (const message of handled()) skip.add(message.offset);
+        this.handledWhilePaused.set(partition, skip);
+      }
       if (!this.stopping.signal.aborted) resume();
     });
     this.background.add(background);
     void background.finally(() => this.background.delete(background));
-  }
-
-  /** Commits now if the last commit is a second old, else once it is; one timer at a time. */
-  private commitSoon(commit: CommitFn): void {
-    this.commit = commit;
-    if (this.commitTimer || this.stopping.signal.aborted) return;
-    const wait = Math.max(0, this.lastCommitAt + COMMIT_INTERVAL_MS - Date.now());
-    this.commitTimer = setTimeout(() => void this.commitResolved(), wait);
-  }
-
-  private async commitResolved(): Promise<void> {
-    clearTimeout(this.commitTimer);
-    this.commitTimer = undefined;
-    if (this.resolved.size === 0 || !this.commit) return;
-    // The committed offset is the next one to read.
-    const partitions = [...this.resolved].map(([partition, offset]) => ({
-      partition,
-      offset: (BigInt(offset) + 1n).toString(),
-    }));
-    this.resolved.clear();
-    this.lastCommitAt = Date.now();
-    try {
-      await this.commit({ topics: [{ topic: this.options.topic, partitions }] });
-    } catch (error) {
-      // During a rebalance, say. Not committed only means delivered again, and handled idempotently.
-      this.options.logger.warn(
-        { err: error, partitions },
-        'offset commit failed; those records may be redelivered',
-      );
-    }
   }
 
   /**
@@ -257,30 +256,30 @@ export class KeyedConsumer {
     live: () => boolean,
     park: () => void,
   ): Promise<boolean> {
-    const steps = new Set<string>();
+    const steps: Steps = new Set();
     const ref = recordRef({ ...source, offset: source.message.offset });
     let delay = 250;
-    let giveUp: unknown;
     for (let attempt = 1; ; attempt++) {
       if (!live()) return false;
       const slow = setTimeout(park, PARK_AFTER_MS);
       try {
-        if (giveUp === undefined) await this.options.handle(source, steps);
-        else await this.deadLetterFailure(source, giveUp, steps);
+        const { outcome, declarationId } = await this.options.handle(source, steps);
+        this.options.logger.info({ ref, declarationId, outcome, attempt }, 'record handled');
         return true;
       } catch (error) {
         park();
-        const kind = giveUp === undefined ? failureClass(error) : 'transient';
+        const kind = failureClass(error);
         const log = { err: error, ref, attempt, failure: kind, retryInMs: delay };
         if (kind === 'transient') {
           this.options.logger.warn(log, 'hand-off failed; retrying (the record is kept)');
         } else if (kind === 'permanent' || attempt >= DEFECT_ATTEMPTS) {
+          const declarationId = this.deadLetterFailure(source, error, steps);
+          const outcome = DEADLETTERED;
           this.options.logger.error(
-            log,
-            'hand-off cannot succeed; dead-lettering the record as HANDLER_ERROR',
+            { ...log, declarationId, outcome },
+            'hand-off cannot succeed; record dead-lettered as HANDLER_ERROR',
           );
-          giveUp = error;
-          continue;
+          return true;
         } else {
           this.options.logger.error(log, 'hand-off failed unexpectedly; retrying a bounded number of times');
         }
@@ -293,8 +292,11 @@ export class KeyedConsumer {
     }
   }
 
-  private async deadLetterFailure(source: RecordSource, error: unknown, steps: Set<string>): Promise<void> {
+  /** A letter the handler staged before it failed stays the record's one letter (Step.DeadLettered). */
+  private deadLetterFailure(source: RecordSource, error: unknown, steps: Steps): string | undefined {
     const errors = [{ path: '(root)', message: `handling failed: ${describeFailure(error)}` }];
-    await this.deadLetter(source, 'HANDLER_ERROR', errors, keyDeclarationId(source.message.key), steps);
+    const declarationId = keyDeclarationId(source.message.key);
+    this.deadLetter(source, 'HANDLER_ERROR', errors, declarationId, steps);
+    return declarationId;
   }
 }

@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Kafka, Producer } from 'kafkajs';
+import type { AgencyDecision } from '../schemas/types.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
@@ -9,7 +10,7 @@ import type { RecordSource } from '../messaging/dead-letter.js';
 import { submitDecision } from '../clearance-client/decision-submit.js';
 import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
 import { decodeJsonRecord, readableDeclarationId } from '../messaging/intake-parse.js';
-import { KeyedConsumer } from '../messaging/keyed-consumer.js';
+import { DEADLETTERED, KeyedConsumer, type Handled, type Steps } from '../messaging/keyed-consumer.js';
 
 export interface DecisionBridgeDeps {
   config: Config;
@@ -20,6 +21,9 @@ export interface DecisionBridgeDeps {
   producer?: Producer;
 }
 
+/** Where one decision ended: applied, a repeat of one applied before, or the dead-letter topic. */
+export type DecisionOutcome = 'applied' | 'duplicate' | typeof DEADLETTERED;
+
 /**
  * For agencies whose back-office systems decide: consumes `trade.agency.decisions` and applies
  * each decision through the same update officers use. A decision that cannot apply (malformed,
@@ -27,7 +31,7 @@ export interface DecisionBridgeDeps {
  * its reason, never dropped.
  */
 export class DecisionBridge {
-  private readonly consumer: KeyedConsumer;
+  private readonly consumer: KeyedConsumer<DecisionOutcome>;
 
   constructor(private readonly deps: DecisionBridgeDeps) {
     this.consumer = new KeyedConsumer(deps.kafka, {
@@ -49,21 +53,35 @@ export class DecisionBridge {
     await this.consumer.stop();
   }
 
-  private async handle(source: RecordSource, steps: Set<string>): Promise<string> {
+  private async handle(source: RecordSource, steps: Steps): Promise<Handled<DecisionOutcome>> {
     const decoded = decodeJsonRecord(source.message.value);
-    if (!decoded.ok)
-      return this.consumer.deadLetter(source, 'INVALID_DECISION', decoded.errors, undefined, steps);
+    if (!decoded.ok) {
+      return {
+        outcome: this.consumer.deadLetter(source, 'INVALID_DECISION', decoded.errors, undefined, steps),
+      };
+    }
     const checked = check(validateAgencyDecision, decoded.data);
     if (!checked.ok) {
-      return this.consumer.deadLetter(
+      const declarationId = readableDeclarationId(decoded.data);
+      const outcome = this.consumer.deadLetter(
         source,
         'INVALID_DECISION',
         checked.errors,
-        readableDeclarationId(decoded.data),
+        declarationId,
         steps,
       );
+      return { outcome, declarationId };
     }
     const decision = checked.value;
+    const { declarationId } = decision;
+    return { outcome: await this.apply(source, decision, steps), declarationId };
+  }
+
+  private async apply(
+    source: RecordSource,
+    decision: AgencyDecision,
+    steps: Steps,
+  ): Promise<DecisionOutcome> {
     const log = this.deps.logger.child({
       declarationId: decision.declarationId,
       workflowId: declarationWorkflowId(decision.declarationId),

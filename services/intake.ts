@@ -32,7 +32,7 @@ import {
 import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
 import { recordRef, type RecordSource } from '../messaging/dead-letter.js';
 import { parseTraderMessage, type Parsed } from '../messaging/intake-parse.js';
-import { KeyedConsumer } from '../messaging/keyed-consumer.js';
+import { DEADLETTERED, KeyedConsumer, Step, type Handled, type Steps } from '../messaging/keyed-consumer.js';
 
 export interface IntakeDeps {
   config: Config;
@@ -52,7 +52,7 @@ export interface IntakeDeps {
 
 /** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
 export type IntakeOutcome =
-  'started' | 'duplicate' | 'conflict' | 'amended' | 'withdrawn' | 'refused' | 'deadlettered';
+  'started' | 'duplicate' | 'conflict' | 'amended' | 'withdrawn' | 'refused' | typeof DEADLETTERED;
 
 /**
  * Consumes trader messages and hands each one off durably: a declaration starts its clearance
@@ -61,7 +61,7 @@ export type IntakeOutcome =
  * deduplication key (see KeyedConsumer for the offset discipline).
  */
 export class Intake {
-  private readonly consumer: KeyedConsumer;
+  private readonly consumer: KeyedConsumer<IntakeOutcome>;
   /** The opening events of declarations started at about the same time go out in one request. */
   private readonly statusSender: CoalescingSender;
 
@@ -90,24 +90,27 @@ export class Intake {
   }
 
   /** `steps` remembers what already succeeded, so a retry does not dead-letter or notify twice. */
-  private async handle(source: RecordSource, steps: Set<string>): Promise<IntakeOutcome> {
+  private async handle(source: RecordSource, steps: Steps): Promise<Handled<IntakeOutcome>> {
     const parsed = parseTraderMessage(source.message.value, source.message.key);
-    if (!parsed.ok) return this.rejectInput(source, parsed, steps);
+    if (!parsed.ok) {
+      return { outcome: await this.rejectInput(source, parsed, steps), declarationId: parsed.declarationId };
+    }
     const { message } = parsed;
+    const { declarationId } = message;
     switch (message.kind) {
       case 'declaration':
-        return this.startClearance(source, message, steps);
+        return { outcome: await this.startClearance(source, message, steps), declarationId };
       case 'amendment':
-        return this.forward(source, message, 'amended', steps);
+        return { outcome: await this.forward(source, message, 'amended', steps), declarationId };
       case 'withdrawal':
-        return this.forward(source, message, 'withdrawn', steps);
+        return { outcome: await this.forward(source, message, 'withdrawn', steps), declarationId };
     }
   }
 
   private async startClearance(
     source: RecordSource,
     declaration: Declaration,
-    steps: Set<string>,
+    steps: Steps,
   ): Promise<IntakeOutcome> {
     const { config, client, registry } = this.deps;
     const workflowId = declarationWorkflowId(declaration.declarationId);
@@ -147,7 +150,7 @@ export class Intake {
         message: `a clearance for ${declaration.declarationId} already exists with different content; it was not merged`,
       },
     ];
-    await this.consumer.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
+    this.consumer.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
     await this.tellTraderDirectly(
       source,
       declaration.declarationId,
@@ -155,7 +158,7 @@ export class Intake {
       errorLines(errors),
       steps,
     );
-    return 'deadlettered';
+    return DEADLETTERED;
   }
 
   private async publishOpening(opening: Opening): Promise<void> {
@@ -166,7 +169,7 @@ export class Intake {
     source: RecordSource,
     message: Amendment | Withdrawal,
     success: 'amended' | 'withdrawn',
-    steps: Set<string>,
+    steps: Steps,
   ): Promise<IntakeOutcome> {
     const workflowId = declarationWorkflowId(message.declarationId);
     const handle = this.deps.client.workflow.getHandle(workflowId);
@@ -195,7 +198,7 @@ export class Intake {
             message: `no open declaration ${message.declarationId} to apply this ${message.kind} to`,
           },
         ];
-        await this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
+        this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
         await this.tellTraderDirectly(
           source,
           message.declarationId,
@@ -203,7 +206,7 @@ export class Intake {
           errorLines(errors),
           steps,
         );
-        return 'deadlettered';
+        return DEADLETTERED;
       }
       if (error instanceof WorkflowUpdateFailedError) {
         const cause = error.cause;
@@ -213,8 +216,8 @@ export class Intake {
         const errors = [
           { path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message },
         ];
-        await this.consumer.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
-        return 'deadlettered';
+        this.consumer.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
+        return DEADLETTERED;
       }
       throw error;
     }
@@ -223,15 +226,15 @@ export class Intake {
   private async rejectInput(
     source: RecordSource,
     parsed: Extract<Parsed, { ok: false }>,
-    steps: Set<string>,
+    steps: Steps,
   ): Promise<IntakeOutcome> {
-    await this.consumer.deadLetter(source, parsed.reason, parsed.errors, parsed.declarationId, steps);
+    this.consumer.deadLetter(source, parsed.reason, parsed.errors, parsed.declarationId, steps);
     if (parsed.declarationId) await this.tellTrader(source, parsed, parsed.declarationId, steps);
     this.deps.logger.warn(
       { declarationId: parsed.declarationId, reason: parsed.reason, errors: parsed.errors.length },
       'input dead-lettered',
     );
-    return 'deadlettered';
+    return DEADLETTERED;
   }
 
   /** A live clearance reports the problem itself (its sequence stays its own); otherwise intake does. */
@@ -239,9 +242,9 @@ export class Intake {
     source: RecordSource,
     parsed: Extract<Parsed, { ok: false }>,
     declarationId: string,
-    steps: Set<string>,
+    steps: Steps,
   ): Promise<void> {
-    if (steps.has('told')) return;
+    if (steps.has(Step.Told)) return;
     const lines = errorLines(parsed.errors);
     try {
       await this.deps.client.workflow
@@ -252,7 +255,7 @@ export class Intake {
           source: recordRef({ ...source, offset: source.message.offset }),
           messages: lines,
         });
-      steps.add('told');
+      steps.add(Step.Told);
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       await this.tellTraderDirectly(source, declarationId, 'INVALID_INPUT', lines, steps);
@@ -269,9 +272,9 @@ export class Intake {
     declarationId: string,
     code: string,
     lines: string[],
-    steps: Set<string>,
+    steps: Steps,
   ): Promise<void> {
-    if (steps.has('told')) return;
+    if (steps.has(Step.Told)) return;
     // A closed clearance keeps its final status and agencies; the event only adds why this input was refused.
     const { status, agencies } = (await this.closedClearance(declarationId)) ?? {
       status: 'REJECTED',
@@ -293,7 +296,7 @@ export class Intake {
       acks: -1,
       messages: statusRecords(stampStatusEvents([draft], new Date().toISOString())),
     });
-    steps.add('told');
+    steps.add(Step.Told);
   }
 
   private async closedClearance(
