@@ -4,7 +4,8 @@ import type { DeadLetterRecord } from '../../schemas/types.js';
 import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { DeclarationMix, MixRecord } from './declaration-mix.js';
-import { collectTopic, waitFor } from './helpers.js';
+import { readDeadLetters } from '../../ops/dead-letter-store.js';
+import { waitFor } from './helpers.js';
 import type { TestPipeline } from './pipeline.js';
 
 export interface SentRecord {
@@ -35,16 +36,17 @@ export async function produceMix(
 /**
  * The three promises of the pipeline, checked record by record:
  * 1. every valid declaration reaches its expected final status, with exactly one workflow run;
- * 2. every invalid input is in the dead-letter topic, once, with its reason and original bytes;
+ * 2. every invalid input is in the dead-letter topic exactly once (after a crash too), with its
+ *    reason and original bytes;
  * 3. nothing is lost: every input ended in a workflow or in the dead-letter topic.
  */
 export async function assertEverythingAccounted(
   pipeline: TestPipeline,
   mix: DeclarationMix,
   sent: SentRecord[],
-  options: { timeoutMs?: number; crashed?: boolean } = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<void> {
-  const { timeoutMs = 180_000, crashed = false } = options;
+  const { timeoutMs = 180_000 } = options;
   const deadline = Date.now() + timeoutMs;
   const remaining = () => Math.max(1000, deadline - Date.now());
 
@@ -67,45 +69,34 @@ export async function assertEverythingAccounted(
   expect([...perId.keys()].sort()).toEqual(expectedIds);
   expect([...perId.values()].every((n) => n === 1)).toBe(true);
 
-  // 2. Dead letters: exactly the invalid inputs, each once, traceable to its offset.
+  // 2. Dead letters: exactly the invalid inputs, each once, traceable to its offset, even after a
+  // crash. Once intake committed every offset, every dead letter it will ever write is written (each
+  // in the transaction of its offset), and so would be any second copy: the topic is read then,
+  // committed records only, to its end.
   const invalid = sent.filter((s) => s.record.expect.kind === 'invalid');
-  const dlq = await collectTopic(pipeline.kafka, pipeline.config.topics.deadletter);
-  try {
-    const letters = await waitFor(
-      `${invalid.length} dead letters`,
-      () =>
-        new Set(dlq.messages.map((m) => (JSON.parse(m.message.value!.toString()) as DeadLetterRecord).ref))
-          .size >= invalid.length
-          ? dlq.messages.map((m) => JSON.parse(m.message.value!.toString()) as DeadLetterRecord)
-          : undefined,
-      remaining(),
-    );
-    const byRef = new Map<string, DeadLetterRecord[]>();
-    for (const letter of letters) byRef.set(letter.ref, [...(byRef.get(letter.ref) ?? []), letter]);
-    for (const s of invalid) {
-      const ref = `${pipeline.config.topics.declarations}:${s.partition}:${s.offset}`;
-      const found = byRef.get(ref) ?? [];
-      if (crashed) {
-        // A crash between the dead-letter write and the offset commit redelivers the record and writes
-        // it again: the same input, same ref, same content. Operators' tools deduplicate by ref.
-        expect(found.length, ref).toBeGreaterThanOrEqual(1);
-        for (const copy of found) expect({ ...copy, at: '' }, ref).toEqual({ ...found[0]!, at: '' });
-      } else {
-        expect(found, ref).toHaveLength(1);
-      }
-      const expectation = s.record.expect as Extract<MixRecord['expect'], { kind: 'invalid' }>;
-      expect(found[0]!.reason, ref).toBe(expectation.reason);
-      expect(found[0]!.errors.length, ref).toBeGreaterThan(0);
-      expect(found[0]!.valueSize).toBe(s.record.value.length);
-      if (s.record.value.length <= 1024 * 1024)
-        expect(Buffer.from(found[0]!.valueBase64, 'base64').equals(s.record.value)).toBe(true);
-    }
-    // Nothing else was dead-lettered: exactly the invalid inputs, by their refs.
-    expect(byRef.size).toBe(invalid.length);
-    if (!crashed) expect(letters).toHaveLength(invalid.length);
-  } finally {
-    await dlq.consumer.disconnect();
+  await waitForEveryOffsetCommitted(pipeline, remaining());
+  const read = await readDeadLetters(pipeline.kafka, pipeline.config.topics.deadletter, {
+    timeoutMs: remaining(),
+  });
+  expect(read.complete).toBe(true);
+  expect(read.unreadable).toEqual([]);
+  const letters = read.letters.map((l) => l.record);
+  const byRef = new Map<string, DeadLetterRecord[]>();
+  for (const letter of letters) byRef.set(letter.ref, [...(byRef.get(letter.ref) ?? []), letter]);
+  for (const s of invalid) {
+    const ref = `${pipeline.config.topics.declarations}:${s.partition}:${s.offset}`;
+    const found = byRef.get(ref) ?? [];
+    expect(found, ref).toHaveLength(1);
+    const expectation = s.record.expect as Extract<MixRecord['expect'], { kind: 'invalid' }>;
+    expect(found[0]!.reason, ref).toBe(expectation.reason);
+    expect(found[0]!.errors.length, ref).toBeGreaterThan(0);
+    expect(found[0]!.valueSize).toBe(s.record.value.length);
+    if (s.record.value.length <= 1024 * 1024)
+      expect(Buffer.from(found[0]!.valueBase64, 'base64').equals(s.record.value)).toBe(true);
   }
+  // Nothing else was dead-lettered, and nothing twice: exactly the invalid inputs, by their refs.
+  expect(byRef.size).toBe(invalid.length);
+  expect(letters).toHaveLength(invalid.length);
 
   // 3. The follow-ups reached their workflows: each is in the declaration's audit trail.
   for (const s of sent) {
@@ -125,6 +116,32 @@ export async function assertEverythingAccounted(
   }
   const toWorkflows = sent.filter((s) => s.record.expect.kind !== 'invalid').length;
   expect(toWorkflows + invalid.length).toBe(sent.length);
+}
+
+/** Until intake's group has committed every record of the declarations topic. */
+async function waitForEveryOffsetCommitted(pipeline: TestPipeline, timeoutMs: number): Promise<void> {
+  const admin = pipeline.kafka.admin();
+  await admin.connect();
+  try {
+    const topic = pipeline.config.topics.declarations;
+    await waitFor(
+      'intake to commit every offset',
+      async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [offsets] = await admin.fetchOffsets({
+          groupId: pipeline.config.intakeGroupId,
+          topics: [topic],
+        });
+        const committed = new Map(offsets!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        return ends.every(
+          (e) => BigInt(e.high) === BigInt(e.low) || (committed.get(e.partition) ?? -1n) >= BigInt(e.high),
+        );
+      },
+      timeoutMs,
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function listWorkflowIds(client: Client, taskQueue: string): Promise<string[]> {
