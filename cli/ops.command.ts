@@ -177,60 +177,81 @@ async function dlqCommand(ctx: CliContext, args: string[], flags: Flags): Promis
   if (command === 'replay' && (flags.all ? isRef(rest[0]) : !rest[0])) {
     throw new CliError(`ops dlq replay needs one <ref> or --all [REASON]\n\n${OPS_HELP}`, 2);
   }
-  const after = since(flags);
-  const topic = ctx.config.topics.deadletter;
-  const read = await readAll(ctx, topic);
-
-  if (command === 'show') {
-    const matches = findDeadLetter(read, rest[0]!);
-    const first = matches[0];
-    if (!first) throw new CliError(`no dead letter ${rest[0]} in ${topic} (see ops dlq list)`, 1);
-    const value = decodeValue(first.record);
-    ctx.print(deadLetterDocument(first, value, matches.length), () =>
-      renderDeadLetter(first, value, matches.length),
-    );
-    return;
-  }
-
+  const after = since(flags); // a malformed --since fails before the topic is read
+  const read = await readAll(ctx, ctx.config.topics.deadletter);
+  if (command === 'show') return dlqShow(ctx, read, rest[0]!);
   const reason = flags.all || command === 'list' ? rest[0]?.toUpperCase() : undefined;
   const selected = read.filter(
     (l) => (!reason || l.record.reason === reason) && (!after || Date.parse(l.record.at) >= after.getTime()),
   );
   if (command === 'list') {
+    const topic = ctx.config.topics.deadletter;
     const summaries = summarize(selected);
     ctx.print({ topic, count: summaries.length, deadLetters: summaries }, () =>
       renderDeadLetters(summaries, topic),
     );
     return;
   }
+  const { chosen, skipped } = flags.all
+    ? await chooseAll(ctx, selected, flags)
+    : { chosen: [findOne(ctx, read, rest[0]!)], skipped: [] };
+  await dlqReplay(ctx, chosen, skipped, flags['dry-run']);
+}
 
-  const dryRun = flags['dry-run'];
-  let chosen: StoredDeadLetter[];
+function findOne(ctx: CliContext, read: StoredDeadLetter[], ref: string): StoredDeadLetter {
+  const found = findDeadLetter(read, ref)[0];
+  if (!found)
+    throw new CliError(`no dead letter ${ref} in ${ctx.config.topics.deadletter} (see ops dlq list)`, 1);
+  replayMessage(found.record); // refuses a truncated one before anything is sent
+  return found;
+}
+
+function dlqShow(ctx: CliContext, read: StoredDeadLetter[], ref: string): void {
+  const matches = findDeadLetter(read, ref);
+  const first = matches[0];
+  if (!first)
+    throw new CliError(`no dead letter ${ref} in ${ctx.config.topics.deadletter} (see ops dlq list)`, 1);
+  const value = decodeValue(first.record);
+  ctx.print(deadLetterDocument(first, value, matches.length), () =>
+    renderDeadLetter(first, value, matches.length),
+  );
+}
+
+/** Every replayable letter of the selection; the others are reported as skipped, with why. */
+async function chooseAll(
+  ctx: CliContext,
+  selected: StoredDeadLetter[],
+  flags: Flags,
+): Promise<{ chosen: StoredDeadLetter[]; skipped: Array<{ ref: string; message: string }> }> {
+  const chosen: StoredDeadLetter[] = [];
   const skipped: Array<{ ref: string; message: string }> = [];
-  if (flags.all) {
-    chosen = [];
-    for (const letter of replayCandidates(selected)) {
-      try {
-        replayMessage(letter.record);
-        chosen.push(letter);
-      } catch (error) {
-        skipped.push({ ref: letter.record.ref, message: (error as Error).message });
-      }
+  for (const letter of replayCandidates(selected)) {
+    try {
+      replayMessage(letter.record);
+      chosen.push(letter);
+    } catch (error) {
+      skipped.push({
+        ref: letter.record.ref,
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
-    for (const s of skipped) progress(ctx, `skipped ${s.ref}: ${s.message}`);
-    if (chosen.length > 0 && !dryRun) {
-      await confirmBulk(
-        `Replay ${chosen.length} dead letter${chosen.length === 1 ? '' : 's'} to ${ctx.config.topics.declarations}?`,
-        { yes: flags.yes },
-      );
-    }
-  } else {
-    const found = findDeadLetter(read, rest[0]!)[0];
-    if (!found) throw new CliError(`no dead letter ${rest[0]} in ${topic} (see ops dlq list)`, 1);
-    replayMessage(found.record); // refuses a truncated one before anything is sent
-    chosen = [found];
   }
+  for (const s of skipped) progress(ctx, `skipped ${s.ref}: ${s.message}`);
+  if (chosen.length > 0 && !flags['dry-run']) {
+    await confirmBulk(
+      `Replay ${chosen.length} dead letter${chosen.length === 1 ? '' : 's'} to ${ctx.config.topics.declarations}?`,
+      { yes: flags.yes },
+    );
+  }
+  return { chosen, skipped };
+}
 
+async function dlqReplay(
+  ctx: CliContext,
+  chosen: StoredDeadLetter[],
+  skipped: Array<{ ref: string; message: string }>,
+  dryRun: boolean,
+): Promise<void> {
   const declarations = ctx.config.topics.declarations;
   let sent: DeadLetterReplayed[];
   if (dryRun) {

@@ -205,53 +205,16 @@ export async function replayClearance(
 ): Promise<ReplayOutcome> {
   const { client, config, registry } = deps;
   const workflowId = declarationWorkflowId(declarationId);
-  let latest;
-  try {
-    latest = await client.workflow.getHandle(workflowId).describe();
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-    return {
-      outcome: 'not-found',
-      declarationId,
-      workflowId,
-      message: `no clearance for ${declarationId}; if its input was invalid it is a dead letter (ops dlq list)`,
-    };
-  }
-  if (latest.type !== CLEARANCE_WORKFLOW_TYPE) {
-    return {
-      outcome: 'refused',
-      declarationId,
-      workflowId,
-      message: `${workflowId} is a ${latest.type}, not a clearance`,
-    };
-  }
-  const ending = latest.status.name;
-  if (!(UNHAPPY_ENDINGS as readonly string[]).includes(ending)) {
-    if (await wasReplayed(client, config, workflowId)) {
-      return {
-        outcome: 'already-replayed',
-        declarationId,
-        workflowId,
-        execution: ending,
-        runId: latest.runId,
-        message: `${declarationId} was already replayed: its clearance is ${ending.toLowerCase()} (run ${latest.runId}); nothing to do`,
-      };
-    }
-    return {
-      outcome: 'refused',
-      declarationId,
-      workflowId,
-      message: `${declarationId} is not failed: its clearance is ${ending.toLowerCase()}${ending === 'RUNNING' ? ' (npx ventanilla status ' + declarationId + ')' : ''}; only failed, timed-out, terminated or cancelled clearances are replayed`,
-    };
-  }
-
+  const found = await failedRun(deps, declarationId, workflowId);
+  if ('outcome' in found) return found;
+  const { latest, ending } = found;
   const history = await client.workflow.getHandle(workflowId, latest.runId).fetchHistory();
   const now = deps.now ?? Date.now;
   const plan = replayInputFromHistory(history, registry, config, now());
   const result = {
     declarationId,
     workflowId,
-    ending: ending as UnhappyEnding,
+    ending,
     failedRunId: latest.runId,
     amendments: plan.amendments,
     registryChanges: plan.registryChanges,
@@ -270,15 +233,62 @@ export async function replayClearance(
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     // Another replay won the race between our describe and our start.
     const current = await client.workflow.getHandle(workflowId).describe();
-    return {
-      outcome: 'already-replayed',
-      declarationId,
-      workflowId,
-      execution: current.status.name,
-      runId: current.runId,
-      message: `${declarationId} was already replayed: its clearance is ${current.status.name.toLowerCase()} (run ${current.runId}); nothing to do`,
-    };
+    return alreadyReplayed(declarationId, workflowId, current.status.name, current.runId);
   }
+}
+
+type Described = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['describe']>>;
+
+/** The clearance's latest run if it ended unhappily, or the outcome that says why there is none to replay. */
+async function failedRun(
+  { client, config }: ReplayDeps,
+  declarationId: string,
+  workflowId: string,
+): Promise<{ latest: Described; ending: UnhappyEnding } | ReplayOutcome> {
+  let latest: Described;
+  try {
+    latest = await client.workflow.getHandle(workflowId).describe();
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    const message = `no clearance for ${declarationId}; if its input was invalid it is a dead letter (ops dlq list)`;
+    return { outcome: 'not-found', declarationId, workflowId, message };
+  }
+  if (latest.type !== CLEARANCE_WORKFLOW_TYPE) {
+    const message = `${workflowId} is a ${latest.type}, not a clearance`;
+    return { outcome: 'refused', declarationId, workflowId, message };
+  }
+  const ending = latest.status.name;
+  if (isUnhappy(ending)) return { latest, ending };
+  if (await wasReplayed(client, config, workflowId)) {
+    return alreadyReplayed(declarationId, workflowId, ending, latest.runId);
+  }
+  const hint = ending === 'RUNNING' ? ` (npx ventanilla status ${declarationId})` : '';
+  return {
+    outcome: 'refused',
+    declarationId,
+    workflowId,
+    message: `${declarationId} is not failed: its clearance is ${ending.toLowerCase()}${hint}; only failed, timed-out, terminated or cancelled clearances are replayed`,
+  };
+}
+
+function isUnhappy(ending: string): ending is UnhappyEnding {
+  return (UNHAPPY_ENDINGS as readonly string[]).includes(ending);
+}
+
+function alreadyReplayed(
+  declarationId: string,
+  workflowId: string,
+  execution: string,
+  runId: string,
+): ReplayOutcome {
+  return {
+    outcome: 'already-replayed',
+    declarationId,
+    workflowId,
+    execution,
+    runId,
+    message: `${declarationId} was already replayed: its clearance is ${execution.toLowerCase()} (run ${runId}); nothing to do`,
+  };
 }
 
 /**
