@@ -198,8 +198,9 @@ export function summarize(letters: StoredDeadLetter[]): DeadLetterSummary[] {
 
 /**
  * Finds a dead letter by the ref of its input (`trade.declarations:2:17`, as `dlq list` prints it)
- * or by its own position in the dead-letter topic. One input dead-lettered twice (a redelivery
- * after a crash) gives two records with the same ref; they hold the same bytes, the first is used.
+ * or by its own position in the dead-letter topic. Intake writes each input's letter once (in the
+ * transaction of its offset commit); a topic written by an older version may hold two records
+ * with the same ref after a crash: they hold the same bytes, the first is used.
  */
 export function findDeadLetter(letters: StoredDeadLetter[], ref: string): StoredDeadLetter[] {
   return letters.filter((l) => l.record.ref === ref || l.dlqRef === ref);
