@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { describeFailure, failureClass } from '../domain/failures.js';
+import { ATTEMPTS, describeFailure, failureClass } from '../domain/failures.js';
 import { createProducer } from './kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DeadLetterReason, FieldError } from '../schemas/types.js';
@@ -40,9 +40,6 @@ const KEY_CONCURRENCY = 32;
 
 /** A record still not handled after this long parks its partition, so the others go on. */
 const PARK_AFTER_MS = 2_000;
-
-/** Attempts a programming error (or an unrecognised one) gets before its record is dead-lettered. */
-const DEFECT_ATTEMPTS = 3;
 
 /** How long stop() waits for records still in flight in the background. */
 const BACKGROUND_STOP_MS = 5_000;
@@ -270,9 +267,9 @@ export class KeyedConsumer<Outcome extends string> {
         park();
         const kind = failureClass(error);
         const log = { err: error, ref, attempt, failure: kind, retryInMs: delay };
-        if (kind === 'transient') {
-          this.options.logger.warn(log, 'hand-off failed; retrying (the record is kept)');
-        } else if (kind === 'permanent' || attempt >= DEFECT_ATTEMPTS) {
+        // How often each class is tried is the taxonomy's (domain/failures.ts): transient for ever,
+        // permanent once, a defect a few times.
+        if (attempt >= ATTEMPTS[kind]) {
           const declarationId = this.deadLetterFailure(source, error, steps);
           const outcome = DEADLETTERED;
           this.options.logger.error(
@@ -280,6 +277,8 @@ export class KeyedConsumer<Outcome extends string> {
             'hand-off cannot succeed; record dead-lettered as HANDLER_ERROR',
           );
           return true;
+        } else if (kind === 'transient') {
+          this.options.logger.warn(log, 'hand-off failed; retrying (the record is kept)');
         } else {
           this.options.logger.error(log, 'hand-off failed unexpectedly; retrying a bounded number of times');
         }

@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Kafka, Producer } from 'kafkajs';
 import type { AgencyDecision } from '../schemas/types.js';
@@ -9,6 +9,8 @@ import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
 import type { RecordSource } from '../messaging/dead-letter.js';
 import { submitDecision } from '../clearance-client/decision-submit.js';
 import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
+import { updateRefusal } from '../clearance-client/update-refusal.js';
+import { RetryLater } from '../domain/failures.js';
 import { decodeJsonRecord, readableDeclarationId } from '../messaging/intake-parse.js';
 import { DEADLETTERED, KeyedConsumer, type Handled, type Steps } from '../messaging/keyed-consumer.js';
 
@@ -100,8 +102,10 @@ export class DecisionBridge {
         const errors = [{ path: 'declarationId', message: `no open declaration ${decision.declarationId}` }];
         return this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, decision.declarationId, steps);
       }
-      if (error instanceof WorkflowUpdateFailedError) {
-        const message = (error.cause as Error | undefined)?.message ?? error.message;
+      const refusal = updateRefusal(error);
+      if (refusal) {
+        if (refusal.retryable) throw new RetryLater(`${decision.declarationId}: ${refusal.message}`);
+        const { message } = refusal;
         log.warn({ decisionId: decision.decisionId, refusal: message }, 'decision refused by the clearance');
         return this.consumer.deadLetter(
           source,

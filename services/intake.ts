@@ -1,9 +1,5 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-} from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
@@ -12,9 +8,9 @@ import { errorLines } from '../schemas/format-errors.js';
 import { boundedReasons, STATUS_REASONS } from '../domain/bounded-text.js';
 import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
+import { updateRefusal } from '../clearance-client/update-refusal.js';
 import {
   amendUpdate,
-  CONTINUING_AS_NEW,
   duplicateSignal,
   rejectedInputSignal,
   withdrawUpdate,
@@ -208,14 +204,10 @@ export class Intake {
         );
         return DEADLETTERED;
       }
-      if (error instanceof WorkflowUpdateFailedError) {
-        const cause = error.cause;
-        if (cause instanceof ApplicationFailure && cause.type === CONTINUING_AS_NEW) {
-          throw new RetryLater(`${workflowId}: ${cause.message}`);
-        }
-        const errors = [
-          { path: '(root)', message: (error.cause as Error | undefined)?.message ?? error.message },
-        ];
+      const refusal = updateRefusal(error);
+      if (refusal) {
+        if (refusal.retryable) throw new RetryLater(`${workflowId}: ${refusal.message}`);
+        const errors = [{ path: '(root)', message: refusal.message }];
         this.consumer.deadLetter(source, 'REJECTED_BY_WORKFLOW', errors, message.declarationId, steps);
         return DEADLETTERED;
       }

@@ -11,7 +11,6 @@ import type {
 } from '../schemas/types.js';
 import type { ReviewDraft } from '../domain/agency-view.js';
 import type { AuditEntry } from '../domain/audit.js';
-import { FailureType } from '../domain/failures.js';
 import type { ClearanceState } from '../domain/clearance-state.js';
 
 export type { AuditEntry };
@@ -57,9 +56,6 @@ export interface ClearanceInput {
  * workflow at 50 MiB; each payload may be at most 2 MiB.
  */
 export const DEFAULT_CONTINUE_AS_NEW_BYTES = 4 * 1024 * 1024;
-
-/** Kept for intake until it reads FailureType (domain/failures.ts) itself. */
-export const CONTINUING_AS_NEW = FailureType.ContinuingAsNew;
 
 export interface CarriedState {
   /** Without the declaration since it is the next run's input (older runs carried it here too). */

@@ -60,7 +60,11 @@ export async function collectTopic(
   kafka: Kafka,
   topic: string,
 ): Promise<{ messages: Collected[]; consumer: Consumer }> {
-  const consumer = kafka.consumer({ groupId: uniqueName('collector'), sessionTimeout: 10_000 });
+  const consumer = kafka.consumer({
+    groupId: uniqueName('collector'),
+    sessionTimeout: 10_000,
+    readUncommitted: false,
+  });
   const messages: Collected[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
