@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DeadLetterRecord } from '../schemas/types.js';
 import { validateDeadLetter } from '../schemas/validators.js';
 import { recordRef, REPLAY_HEADER } from '../messaging/dead-letter.js';
@@ -36,6 +36,81 @@ export interface ReadOptions {
   onProgress?: (read: number, total: number) => void;
 }
 
+/** Per partition, the last offset that existed when we looked (its high mark minus one). */
+async function lastOffsets(
+  admin: Admin,
+  topic: string,
+): Promise<{ last: Map<number, bigint>; total: number }> {
+  // Read committed (kafkajs's default for ListOffsets): the high mark is the last stable offset,
+  // short of a transaction still open, which a read-committed consumer cannot pass yet.
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const last = new Map<number, bigint>();
+  let total = 0;
+  for (const o of offsets) {
+    const count = BigInt(o.high) - BigInt(o.low);
+    if (count > 0n) {
+      last.set(o.partition, BigInt(o.high) - 1n);
+      total += Number(count);
+    }
+  }
+  return { last, total };
+}
+
+/** One pass over the topic up to the offsets taken at the start: what was read, and when it is done. */
+class TopicScan {
+  readonly letters: StoredDeadLetter[] = [];
+  readonly unreadable: string[] = [];
+  read = 0;
+  readonly done: Promise<void>;
+  private finished!: () => void;
+  private readonly pending: Set<number>;
+  private lastProgress = 0;
+
+  constructor(
+    readonly topic: string,
+    private readonly last: Map<number, bigint>,
+    /** Offsets to read, an upper bound: transaction markers take offsets too. */
+    readonly total: number,
+    private readonly onProgress?: ReadOptions['onProgress'],
+  ) {
+    this.pending = new Set(last.keys());
+    this.done = new Promise<void>((resolve) => (this.finished = resolve));
+  }
+
+  /**
+   * Each transaction ends in a commit marker that takes an offset and is never handed to
+   * eachMessage, so the last offset may be one: a batch whose last offset, markers and aborted
+   * records included, reaches the end says the partition is read.
+   */
+  batchEnded(partition: number, lastOffset: string): void {
+    const end = this.last.get(partition);
+    if (end !== undefined && BigInt(lastOffset) >= end) this.partitionRead(partition);
+  }
+
+  message(partition: number, message: KafkaMessage): void {
+    const end = this.last.get(partition);
+    const offset = BigInt(message.offset);
+    if (end === undefined) return; // the partition was empty when we looked
+    // Written after we looked: not part of this read, but proof the partition is done.
+    if (offset > end) return this.partitionRead(partition);
+    this.read++;
+    const dlqRef = recordRef({ topic: this.topic, partition, offset: message.offset });
+    const record = parseDeadLetterRecord(message.value);
+    if (record) this.letters.push({ dlqRef, record });
+    else this.unreadable.push(dlqRef);
+    if (Date.now() - this.lastProgress > 250) {
+      this.lastProgress = Date.now();
+      this.onProgress?.(this.read, this.total);
+    }
+    if (offset === end) this.partitionRead(partition);
+  }
+
+  private partitionRead(partition: number): void {
+    this.pending.delete(partition);
+    if (this.pending.size === 0) this.finished();
+  }
+}
+
 /**
  * Reads the dead-letter topic once, from the beginning up to the high-water marks taken at the
  * start, then leaves. It uses a throwaway consumer group that commits nothing and is deleted
@@ -50,93 +125,60 @@ export async function readDeadLetters(
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) return { letters: [], unreadable: [], complete: true };
-    // Read committed (kafkajs's default for ListOffsets): the high mark is the last stable offset,
-    // short of a transaction still open, which a read-committed consumer cannot pass yet.
-    const offsets = await admin.fetchTopicOffsets(topic);
-    // Per partition: the last offset that existed when we looked (that mark minus one).
-    const last = new Map<number, bigint>();
-    let total = 0;
-    for (const o of offsets) {
-      const count = BigInt(o.high) - BigInt(o.low);
-      if (count > 0n) {
-        last.set(o.partition, BigInt(o.high) - 1n);
-        total += Number(count);
-      }
-    }
+    const { last, total } = await lastOffsets(admin, topic);
     if (last.size === 0) {
       options.onProgress?.(0, 0);
       return { letters: [], unreadable: [], complete: true };
     }
     const groupId = `ventanilla-ops-dlq-${randomBytes(6).toString('hex')}`;
-    const letters: StoredDeadLetter[] = [];
-    const unreadable: string[] = [];
-    const pending = new Set(last.keys());
-    let read = 0;
-    let lastProgress = 0;
-    const consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      // Dead letters are written in transactions with their record's offset commit: only a
-      // committed one is a dead letter (an aborted one was written again after a crash).
-      readUncommitted: false,
-    });
-    let finished!: () => void;
-    const allRead = new Promise<void>((resolve) => (finished = resolve));
-    // Each transaction ends in a commit marker that takes an offset and is never handed to
-    // eachMessage, so the last offset may be one: a batch whose last offset, markers and aborted
-    // records included, reaches the end says the partition is read.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = last.get(payload.partition);
-      if (end === undefined || BigInt(payload.lastOffset) < end) return;
-      pending.delete(payload.partition);
-      if (pending.size === 0) finished();
-    });
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const end = last.get(partition);
-          const offset = BigInt(message.offset);
-          if (end === undefined) return; // the partition was empty when we looked
-          if (offset > end) {
-            // Written after we looked: not part of this read, but proof the partition is done.
-            pending.delete(partition);
-            if (pending.size === 0) finished();
-            return;
-          }
-          read++;
-          const dlqRef = recordRef({ topic, partition, offset: message.offset });
-          const record = parseDeadLetterRecord(message.value);
-          if (record) letters.push({ dlqRef, record });
-          else unreadable.push(dlqRef);
-          if (offset === end) pending.delete(partition);
-          if (Date.now() - lastProgress > 250) {
-            lastProgress = Date.now();
-            options.onProgress?.(read, total);
-          }
-          if (pending.size === 0) finished();
-        },
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), options.timeoutMs ?? 60_000);
-      });
-      const complete = await Promise.race([allRead.then(() => true as const), timedOut]);
-      clearTimeout(timer);
-      // `total` counted offsets, transaction markers among them; a complete read knows the real count.
-      options.onProgress?.(read, complete ? read : total);
-      letters.sort((a, b) => a.record.at.localeCompare(b.record.at) || a.dlqRef.localeCompare(b.dlqRef));
-      return { letters, unreadable, complete };
+      return await scan(kafka, groupId, new TopicScan(topic, last, total, options.onProgress), options);
     } finally {
-      await consumer.disconnect();
       // The group committed nothing; remove it so repeated listings leave no trace on the cluster.
       await admin.deleteGroups([groupId]).catch(() => undefined);
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function scan(
+  kafka: Kafka,
+  groupId: string,
+  topicScan: TopicScan,
+  options: ReadOptions,
+): Promise<DeadLetterRead> {
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    // Dead letters are written in transactions with their record's offset commit: only a
+    // committed one is a dead letter (an aborted one was written again after a crash).
+    readUncommitted: false,
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+    topicScan.batchEnded(payload.partition, payload.lastOffset),
+  );
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: topicScan.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => topicScan.message(partition, message),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), options.timeoutMs ?? 60_000);
+    });
+    const complete = await Promise.race([topicScan.done.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    const { letters, unreadable, read } = topicScan;
+    // `total` counted offsets, transaction markers among them; a complete read knows the real count.
+    options.onProgress?.(read, complete ? read : topicScan.total);
+    letters.sort((a, b) => a.record.at.localeCompare(b.record.at) || a.dlqRef.localeCompare(b.dlqRef));
+    return { letters, unreadable, complete };
+  } finally {
+    await consumer.disconnect();
   }
 }
 
