@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
-import { statusQuery, type ClearanceSnapshot } from '../workflows/messages.js';
+import { clearanceHandle, clearanceResult, queryStatus } from '../clearance-client/clearance-calls.js';
+import type { ClearanceSnapshot } from '../workflows/messages.js';
 import { CliError } from './cli-error.js';
 
 export interface ClearanceLookup {
@@ -15,7 +16,7 @@ export interface ClearanceLookup {
 /** The current state of a declaration's clearance, from the workflow itself (query or result). */
 export async function lookupClearance(client: Client, declarationId: string): Promise<ClearanceLookup> {
   const workflowId = declarationWorkflowId(declarationId);
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = clearanceHandle(client, declarationId);
   let execution: string;
   try {
     execution = (await handle.describe()).status.name;
@@ -29,19 +30,16 @@ export async function lookupClearance(client: Client, declarationId: string): Pr
     throw error;
   }
   if (execution === 'COMPLETED')
-    return { workflowId, execution, snapshot: (await handle.result()) as ClearanceSnapshot };
+    return { workflowId, execution, snapshot: await clearanceResult(client, declarationId) };
   try {
-    // A query needs a worker; bound the wait so a stopped pipeline gives an answer, not a hang.
-    const snapshot = await client.connection.withDeadline(Date.now() + 5_000, () =>
-      handle.query(statusQuery),
-    );
-    return { workflowId, execution, snapshot };
+    return { workflowId, execution, snapshot: await queryStatus(client, declarationId, 5_000) };
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
     if (execution === 'RUNNING') {
       throw new CliError(
-        `the clearance of ${declarationId} is running but did not answer (${(error as Error).message}); are the workers up (npm start)?`,
+        `the clearance of ${declarationId} is running but did not answer (${message}); are the workers up (npm start)?`,
       );
     }
-    return { workflowId, execution, failure: (error as Error).message };
+    return { workflowId, execution, failure: message };
   }
 }

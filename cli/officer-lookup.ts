@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { loadRegistry } from '../runtime/registry.js';
-import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
-import { agencyViewQuery, type AgencyViewAnswer } from '../workflows/messages.js';
+import { queryAgencyView } from '../clearance-client/clearance-calls.js';
+import type { AgencyViewAnswer } from '../workflows/messages.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './cli-context.js';
 
@@ -23,13 +23,11 @@ export async function agencyView(
   declarationId: string,
 ): Promise<AgencyViewAnswer> {
   try {
-    return await client.connection.withDeadline(Date.now() + 10_000, () =>
-      client.workflow.getHandle(declarationWorkflowId(declarationId)).query(agencyViewQuery, agency),
-    );
+    return await queryAgencyView(client, agency, declarationId, 10_000);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new CliError(`no declaration ${declarationId}`);
     throw new CliError(
-      `cannot read ${declarationId} (${(error as Error).message}); are the workers up (npm start)?`,
+      `cannot read ${declarationId} (${error instanceof Error ? error.message : String(error)}); are the workers up (npm start)?`,
     );
   }
 }

@@ -1,0 +1,88 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  agencyViewQuery,
+  amendUpdate,
+  duplicateSignal,
+  rejectedInputSignal,
+  statusQuery,
+  withdrawUpdate,
+  type AgencyViewAnswer,
+  type AmendmentCommand,
+  type ClearanceSnapshot,
+  type DuplicateNotice,
+  type RejectedInputNotice,
+  type UpdateAck,
+  type WithdrawalCommand,
+} from '../workflows/messages.js';
+import type { clearanceWorkflow } from '../workflows/clearance.workflow.js';
+import { declarationWorkflowId } from './workflow-ids.js';
+
+// Every call a service, command or tool makes to a declaration's clearance goes through here.
+
+/** The handle of a declaration's clearance (whatever its run). */
+export function clearanceHandle(
+  client: Client,
+  declarationId: string,
+): WorkflowHandle<typeof clearanceWorkflow> {
+  return client.workflow.getHandle<typeof clearanceWorkflow>(declarationWorkflowId(declarationId));
+}
+
+/** What a completed clearance returned: its snapshot as it closed. */
+export function clearanceResult(client: Client, declarationId: string): Promise<ClearanceSnapshot> {
+  return clearanceHandle(client, declarationId).result();
+}
+
+/** A query needs a worker: bounded, so that a stopped pipeline gives an answer, not a hang. */
+export function queryStatus(
+  client: Client,
+  declarationId: string,
+  timeoutMs: number,
+): Promise<ClearanceSnapshot> {
+  return client.connection.withDeadline(Date.now() + timeoutMs, () =>
+    clearanceHandle(client, declarationId).query(statusQuery),
+  );
+}
+
+/** One agency's view only (its items and documents), never the whole declaration. */
+export function queryAgencyView(
+  client: Client,
+  agency: string,
+  declarationId: string,
+  timeoutMs: number,
+): Promise<AgencyViewAnswer> {
+  return client.connection.withDeadline(Date.now() + timeoutMs, () =>
+    clearanceHandle(client, declarationId).query(agencyViewQuery, agency),
+  );
+}
+
+export function amendClearance(
+  client: Client,
+  declarationId: string,
+  command: AmendmentCommand,
+): Promise<UpdateAck> {
+  return clearanceHandle(client, declarationId).executeUpdate(amendUpdate, { args: [command] });
+}
+
+export function withdrawClearance(
+  client: Client,
+  declarationId: string,
+  command: WithdrawalCommand,
+): Promise<UpdateAck> {
+  return clearanceHandle(client, declarationId).executeUpdate(withdrawUpdate, { args: [command] });
+}
+
+export function signalDuplicate(
+  client: Client,
+  declarationId: string,
+  notice: DuplicateNotice,
+): Promise<void> {
+  return clearanceHandle(client, declarationId).signal(duplicateSignal, notice);
+}
+
+export function signalRejectedInput(
+  client: Client,
+  declarationId: string,
+  notice: RejectedInputNotice,
+): Promise<void> {
+  return clearanceHandle(client, declarationId).signal(rejectedInputSignal, notice);
+}
