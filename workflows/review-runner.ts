@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import type { AgencyActivities, ClearanceActivities } from '../activities/create-activities.js';
 import type { ReviewResult } from '../activities/review.activity.js';
 import { agencyView } from '../domain/agency-view.js';
@@ -17,13 +17,6 @@ const REVIEW_RETRY = {
   maximumInterval: '10s',
   maximumAttempts: 5,
 } as const;
-
-/**
- * patched() marker: an automatic review runs without a cancellation scope of its own. A stopped
- * one is abandoned (its late result is dropped) instead of cancelled, which saves the scope's
- * promises and one cancel command per stopped review; runs recorded before keep their scopes.
- */
-const AUTO_REVIEW_UNSCOPED = 'auto-review-without-scope';
 
 /** What a running review reports back; the workflow turns each into a reducer command. */
 export interface ReviewEvents {
@@ -46,8 +39,6 @@ export class ReviewRunner {
   /** Agencies with an activity or inspection timer in flight, which continue-as-new cannot carry. */
   private readonly inFlight = new Set<string>();
   private readonly proxies = new Map<string, AgencyActivities>();
-  /** Per agency, the token of its current unscoped automatic review; a stopped one has none. */
-  private readonly live = new Map<string, object>();
 
   constructor(
     private readonly input: ClearanceInput,
@@ -68,11 +59,12 @@ export class ReviewRunner {
   start(agency: string, resumeDeadline?: string): void {
     this.scopes.get(agency)?.cancel();
     const review = this.state().reviews.find((r) => r.agency === agency)!;
-    const auto = this.policies[agency]!.mode === 'auto';
-    if (auto && patched(AUTO_REVIEW_UNSCOPED)) return this.startUnscoped(review);
     const scope = new CancellationScope();
     this.scopes.set(agency, scope);
-    const work = auto ? () => this.automatic(review) : () => this.queued(review, resumeDeadline);
+    const work =
+      this.policies[agency]!.mode === 'auto'
+        ? () => this.automatic(review)
+        : () => this.queued(review, resumeDeadline);
     scope.run(work).catch((error: unknown) => {
       this.inFlight.delete(agency);
       if (isCancellation(error)) return;
@@ -80,11 +72,10 @@ export class ReviewRunner {
     });
   }
 
-  /** Stops the agency's running review, if any: a scoped one is cancelled, an unscoped one abandoned. */
+  /** Stops the agency's running review, if any. */
   stop(agency: string): void {
     this.scopes.get(agency)?.cancel();
     this.scopes.delete(agency);
-    if (this.live.delete(agency)) this.inFlight.delete(agency);
   }
 
   /** Stops the review and forgets its deadline: the agency is told separately (review-withdrawn). */
@@ -95,7 +86,6 @@ export class ReviewRunner {
 
   stopAll(): void {
     for (const scope of this.scopes.values()) scope.cancel();
-    this.live.clear();
   }
 
   /** After continue-as-new: open queue reviews wait on for the rest of their deadline. */
@@ -126,20 +116,7 @@ export class ReviewRunner {
     return proxy;
   }
 
-  private startUnscoped(review: Review): void {
-    const token = {};
-    this.live.set(review.agency, token);
-    const current = () => this.live.get(review.agency) === token;
-    this.automatic(review, current).catch((error: unknown) => {
-      if (!current()) return; // abandoned: its failure is no one's concern any more
-      this.live.delete(review.agency);
-      this.inFlight.delete(review.agency);
-      this.events.failed(review.agency, failureMessage(error));
-    });
-  }
-
-  /** `current`: false once the review was stopped or replaced; its result is then dropped. */
-  private async automatic(review: Review, current: () => boolean = () => true): Promise<void> {
+  private async automatic(review: Review): Promise<void> {
     const { agency, round } = review;
     const { inspection, embargo } = this.input.registry;
     this.inFlight.add(agency);
@@ -150,14 +127,11 @@ export class ReviewRunner {
       inspection:
         inspection.agency === agency ? { share: inspection.share, delay: inspection.delay } : undefined,
     });
-    if (!current()) return;
     if (result.inspection) {
       this.events.inspectionSelected(agency);
       await sleep(durationMs(result.inspection.delay));
-      if (!current()) return;
     }
     this.inFlight.delete(agency);
-    this.live.delete(agency);
     this.events.decided(agency, round, { agency, by: 'auto', ...result });
   }
 
