@@ -24,6 +24,8 @@ export type Steps = Set<Step>;
 export interface Handled<Outcome extends string> {
   outcome: Outcome;
   declarationId?: string;
+  /** The workflow the record went to, when there is one: logged on the record's one line. */
+  workflowId?: string;
 }
 
 /** Handles one record; `steps` survives retries of the same record, so no step runs twice. */
@@ -260,8 +262,9 @@ export class KeyedConsumer<Outcome extends string> {
       if (!live()) return false;
       const slow = setTimeout(park, PARK_AFTER_MS);
       try {
-        const { outcome, declarationId } = await this.options.handle(source, steps);
-        this.options.logger.info({ ref, declarationId, outcome, attempt }, 'record handled');
+        const { outcome, declarationId, workflowId } = await this.options.handle(source, steps);
+        // The one info line per record: the handlers log the ordinary outcomes at debug only.
+        this.options.logger.info({ ref, declarationId, workflowId, outcome, attempt }, 'record handled');
         return true;
       } catch (error) {
         park();

@@ -93,13 +93,18 @@ export class Intake {
     }
     const { message } = parsed;
     const { declarationId } = message;
+    const workflowId = declarationWorkflowId(declarationId);
     switch (message.kind) {
       case 'declaration':
-        return { outcome: await this.startClearance(source, message, steps), declarationId };
+        return { outcome: await this.startClearance(source, message, steps), declarationId, workflowId };
       case 'amendment':
-        return { outcome: await this.forward(source, message, 'amended', steps), declarationId };
+        return { outcome: await this.forward(source, message, 'amended', steps), declarationId, workflowId };
       case 'withdrawal':
-        return { outcome: await this.forward(source, message, 'withdrawn', steps), declarationId };
+        return {
+          outcome: await this.forward(source, message, 'withdrawn', steps),
+          declarationId,
+          workflowId,
+        };
     }
   }
 
@@ -116,16 +121,17 @@ export class Intake {
     const hash = input.contentHash;
     const receivedAt = input.receivedAt;
     const ref = recordRef({ ...source, offset: source.message.offset });
-    const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
     try {
       const [type, options] = clearanceStart(config, input, { source: ref, opened: opening?.search });
       await client.workflow.start(type, { ...options, requestEagerStart: this.deps.eagerStart ?? false });
       if (opening) await this.publishOpening(opening);
-      log.info('clearance started');
+      // At info, KeyedConsumer's 'record handled' line says so (outcome started, with both IDs).
+      this.deps.logger.debug({ declarationId: declaration.declarationId, workflowId }, 'clearance started');
       return 'started';
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
+    const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.memo?.contentHash === hash) {
