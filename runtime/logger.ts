@@ -21,12 +21,19 @@ export function createRootLogger(level: string, component: string): Logger {
   // most FLUSH_MS, instead of one write system call per line (a clearance logs about six); a warning
   // or an error goes out at once, with what is buffered before it. pino flushes what is left when
   // the process exits; a SIGKILL can lose the lines of the last FLUSH_MS.
-  const destination = pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: BUFFER_BYTES,
-    periodicFlush: FLUSH_MS,
+  const destination = pino.destination({ dest: 1, sync: false, minLength: BUFFER_BYTES });
+  // Lines may be waiting: one was logged, or one was logged while a write was in flight (a write
+  // leaves up to BUFFER_BYTES behind). An idle process does not write at all (sonic-boom's own
+  // periodicFlush writes an empty string every time).
+  let waiting = false;
+  destination.on('write', (bytes: number) => {
+    if (bytes > 0) waiting = true;
   });
+  setInterval(() => {
+    if (!waiting) return;
+    waiting = false;
+    destination.flush();
+  }, FLUSH_MS).unref();
   return pino(
     {
       level,
@@ -40,6 +47,7 @@ export function createRootLogger(level: string, component: string): Logger {
         logMethod(args, method, levelNumber) {
           method.apply(this, args);
           if (levelNumber >= WARN) destination.flush();
+          else waiting = true;
         },
       },
     },
