@@ -30,6 +30,7 @@ export function clearanceInput(
     closedRetention: config.closedRetention,
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
     continueAsNewAfterBytes: config.continueAsNewAfterBytes,
+    autoReviewsUnscoped: true,
   };
 }
 

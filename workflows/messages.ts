@@ -39,6 +39,12 @@ export interface ClearanceInput {
    * sends the opening events of many declarations in one produce request.
    */
   openingPublished?: boolean;
+  /**
+   * Automatic reviews run without a cancellation scope each: a stopped one is abandoned (its late
+   * result dropped) instead of cancelled, which saves the scope's promises. Set by every start of
+   * this version; runs started before lack it and keep their scopes on replay.
+   */
+  autoReviewsUnscoped?: boolean;
   /** Runs before this one (continue-as-new). */
   run?: number;
   /** How long the workflow stays open after a final status, answering duplicates and late messages. */

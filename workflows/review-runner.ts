@@ -39,6 +39,8 @@ export class ReviewRunner {
   /** Agencies with an activity or inspection timer in flight, which continue-as-new cannot carry. */
   private readonly inFlight = new Set<string>();
   private readonly proxies = new Map<string, AgencyActivities>();
+  /** Per agency, the token of its current unscoped automatic review; a stopped one has none. */
+  private readonly live = new Map<string, object>();
 
   constructor(
     private readonly input: ClearanceInput,
@@ -59,12 +61,14 @@ export class ReviewRunner {
   start(agency: string, resumeDeadline?: string): void {
     this.scopes.get(agency)?.cancel();
     const review = this.state().reviews.find((r) => r.agency === agency)!;
+    const auto = this.policies[agency]!.mode === 'auto';
+    // Versioned by the input, not by patched(): a patch costs every clearance a marker and a
+    // TemporalChangeVersion upsert, while the input is recorded anyway (runs started before keep
+    // their scopes, so their histories replay unchanged).
+    if (auto && this.input.autoReviewsUnscoped) return this.startUnscoped(review);
     const scope = new CancellationScope();
     this.scopes.set(agency, scope);
-    const work =
-      this.policies[agency]!.mode === 'auto'
-        ? () => this.automatic(review)
-        : () => this.queued(review, resumeDeadline);
+    const work = auto ? () => this.automatic(review) : () => this.queued(review, resumeDeadline);
     scope.run(work).catch((error: unknown) => {
       this.inFlight.delete(agency);
       if (isCancellation(error)) return;
@@ -72,10 +76,11 @@ export class ReviewRunner {
     });
   }
 
-  /** Stops the agency's running review, if any. */
+  /** Stops the agency's running review, if any: a scoped one is cancelled, an unscoped one abandoned. */
   stop(agency: string): void {
     this.scopes.get(agency)?.cancel();
     this.scopes.delete(agency);
+    if (this.live.delete(agency)) this.inFlight.delete(agency);
   }
 
   /** Stops the review and forgets its deadline: the agency is told separately (review-withdrawn). */
@@ -86,6 +91,7 @@ export class ReviewRunner {
 
   stopAll(): void {
     for (const scope of this.scopes.values()) scope.cancel();
+    this.live.clear();
   }
 
   /** After continue-as-new: open queue reviews wait on for the rest of their deadline. */
@@ -116,7 +122,20 @@ export class ReviewRunner {
     return proxy;
   }
 
-  private async automatic(review: Review): Promise<void> {
+  private startUnscoped(review: Review): void {
+    const token = {};
+    this.live.set(review.agency, token);
+    const current = () => this.live.get(review.agency) === token;
+    this.automatic(review, current).catch((error: unknown) => {
+      if (!current()) return; // abandoned: its failure is no one's concern any more
+      this.live.delete(review.agency);
+      this.inFlight.delete(review.agency);
+      this.events.failed(review.agency, failureMessage(error));
+    });
+  }
+
+  /** `current`: false once the review was stopped or replaced; its result is then dropped. */
+  private async automatic(review: Review, current: () => boolean = () => true): Promise<void> {
     const { agency, round } = review;
     const { inspection, embargo } = this.input.registry;
     this.inFlight.add(agency);
@@ -127,11 +146,14 @@ export class ReviewRunner {
       inspection:
         inspection.agency === agency ? { share: inspection.share, delay: inspection.delay } : undefined,
     });
+    if (!current()) return;
     if (result.inspection) {
       this.events.inspectionSelected(agency);
       await sleep(durationMs(result.inspection.delay));
+      if (!current()) return;
     }
     this.inFlight.delete(agency);
+    this.live.delete(agency);
     this.events.decided(agency, round, { agency, by: 'auto', ...result });
   }
 
