@@ -55,20 +55,23 @@ export function queryAgencyView(
   );
 }
 
-export function amendClearance(
-  client: Client,
-  declarationId: string,
-  command: AmendmentCommand,
-): Promise<UpdateAck> {
-  return clearanceHandle(client, declarationId).executeUpdate(amendUpdate, { args: [command] });
+/** The update ID is the amendment's: a redelivered record is answered, not applied, by the server. */
+export function amendClearance(client: Client, command: AmendmentCommand): Promise<UpdateAck> {
+  const { amendment } = command;
+  return clearanceHandle(client, amendment.declarationId).executeUpdate(amendUpdate, {
+    args: [command],
+    updateId: `amend-${amendment.amendmentId}`,
+  });
 }
 
-export function withdrawClearance(
-  client: Client,
-  declarationId: string,
-  command: WithdrawalCommand,
-): Promise<UpdateAck> {
-  return clearanceHandle(client, declarationId).executeUpdate(withdrawUpdate, { args: [command] });
+/** Without a withdrawalId, the record it came in (`source`) names the withdrawal. */
+export function withdrawClearance(client: Client, command: WithdrawalCommand): Promise<UpdateAck> {
+  const { withdrawal, source } = command;
+  const ref = withdrawal.withdrawalId ?? source;
+  return clearanceHandle(client, withdrawal.declarationId).executeUpdate(withdrawUpdate, {
+    args: [command],
+    ...(ref ? { updateId: `withdraw-${ref}` } : {}),
+  });
 }
 
 export function signalDuplicate(

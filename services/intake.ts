@@ -10,12 +10,13 @@ import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
 import { updateRefusal } from '../clearance-client/update-refusal.js';
 import {
-  amendUpdate,
-  duplicateSignal,
-  rejectedInputSignal,
-  withdrawUpdate,
-  type ClearanceSnapshot,
-} from '../workflows/messages.js';
+  amendClearance,
+  clearanceHandle,
+  clearanceResult,
+  signalDuplicate,
+  signalRejectedInput,
+  withdrawClearance,
+} from '../clearance-client/clearance-calls.js';
 import { stampStatusEvents } from '../domain/status-events.js';
 import { statusRecords } from '../messaging/status-records.js';
 import { CoalescingSender } from '../messaging/coalescing-sender.js';
@@ -132,8 +133,7 @@ export class Intake {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
     const log = this.deps.logger.child({ declarationId: declaration.declarationId, workflowId });
-    const handle = client.workflow.getHandle(workflowId);
-    const description = await handle.describe();
+    const description = await clearanceHandle(client, declaration.declarationId).describe();
     if (description.memo?.contentHash === hash) {
       // This very record started the clearance and is delivered again: intake may have stopped
       // before it published the opening. Consumers drop the repeat by its sequence.
@@ -142,7 +142,11 @@ export class Intake {
       return 'duplicate';
     }
     if (description.status.name === 'RUNNING') {
-      await handle.signal(duplicateSignal, { contentHash: hash, receivedAt, source: ref });
+      await signalDuplicate(client, declaration.declarationId, {
+        contentHash: hash,
+        receivedAt,
+        source: ref,
+      });
       log.warn('conflicting duplicate reported to the trader');
       return 'conflict';
     }
@@ -174,21 +178,15 @@ export class Intake {
     steps: Steps,
   ): Promise<IntakeOutcome> {
     const workflowId = declarationWorkflowId(message.declarationId);
-    const handle = this.deps.client.workflow.getHandle(workflowId);
     const receivedAt = recordTime(source.message);
     const ref = recordRef({ ...source, offset: source.message.offset });
     const log = this.deps.logger.child({ declarationId: message.declarationId, workflowId });
     try {
+      const { client } = this.deps;
       const ack =
         message.kind === 'amendment'
-          ? await handle.executeUpdate(amendUpdate, {
-              args: [{ amendment: message, receivedAt }],
-              updateId: `amend-${message.amendmentId}`,
-            })
-          : await handle.executeUpdate(withdrawUpdate, {
-              args: [{ withdrawal: message, receivedAt, source: ref }],
-              updateId: `withdraw-${message.withdrawalId ?? ref}`,
-            });
+          ? await amendClearance(client, { amendment: message, receivedAt })
+          : await withdrawClearance(client, { withdrawal: message, receivedAt, source: ref });
       log.info({ accepted: ack.accepted, refusal: ack.refusal?.code }, `${message.kind} delivered`);
       return ack.accepted ? success : 'refused';
     } catch (error) {
@@ -245,14 +243,12 @@ export class Intake {
     if (steps.has(Step.Told)) return;
     const lines = errorLines(parsed.errors);
     try {
-      await this.deps.client.workflow
-        .getHandle(declarationWorkflowId(declarationId))
-        .signal(rejectedInputSignal, {
-          kind: parsed.kind ?? 'message',
-          receivedAt: recordTime(source.message),
-          source: recordRef({ ...source, offset: source.message.offset }),
-          messages: lines,
-        });
+      await signalRejectedInput(this.deps.client, declarationId, {
+        kind: parsed.kind ?? 'message',
+        receivedAt: recordTime(source.message),
+        source: recordRef({ ...source, offset: source.message.offset }),
+        messages: lines,
+      });
       steps.add(Step.Told);
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
@@ -300,11 +296,11 @@ export class Intake {
   private async closedClearance(
     declarationId: string,
   ): Promise<Pick<StatusEvent, 'status' | 'agencies'> | undefined> {
-    const handle = this.deps.client.workflow.getHandle(declarationWorkflowId(declarationId));
+    const { client } = this.deps;
     try {
-      const execution = (await handle.describe()).status.name;
+      const execution = (await clearanceHandle(client, declarationId).describe()).status.name;
       if (execution === 'COMPLETED') {
-        const snapshot = (await handle.result()) as ClearanceSnapshot;
+        const snapshot = await clearanceResult(client, declarationId);
         return { status: snapshot.status, agencies: snapshot.event.agencies };
       }
       return execution === 'RUNNING' ? undefined : { status: 'FAILED', agencies: {} };

@@ -1,3 +1,4 @@
+import { ReasonCode } from '../../domain/failures.js';
 import { createHmac } from 'node:crypto';
 import type { AgencyAdapter } from './adapter.js';
 import { checkRequiredDocuments } from './documents.adapter.js';
@@ -20,7 +21,7 @@ export const customsAdapter: AgencyAdapter = (input, context) => {
     ...decision,
     reasons: [
       {
-        code: 'INSPECTED',
+        code: ReasonCode.Inspected,
         message: 'selected for physical inspection by risk analysis; inspection completed',
       },
     ],

@@ -1,3 +1,4 @@
+import { ReasonCode } from '../../domain/failures.js';
 import type { DocumentType } from '../../schemas/types.js';
 import type { ReviewDraft } from '../../domain/agency-view.js';
 import { boundedReasons, clip, DECISION_REASONS, lineList } from '../../domain/bounded-text.js';
@@ -34,7 +35,7 @@ export function checkRequiredDocuments(request: ReviewDraft): AdapterDecision {
     outcome: 'REQUEST_INFO',
     // One reason per missing document type, whatever the number of items.
     reasons: boundedReasons(
-      missing.map((type) => ({ code: 'MISSING_DOCUMENT', message: missingDocument(request, type) })),
+      missing.map((type) => ({ code: ReasonCode.MissingDocument, message: missingDocument(request, type) })),
     ),
   };
 }

@@ -1,3 +1,4 @@
+import { ReasonCode } from '../../domain/failures.js';
 import { boundedReasons, clip, DECISION_REASONS, lineList } from '../../domain/bounded-text.js';
 import type { AgencyAdapter } from './adapter.js';
 import { checkRequiredDocuments } from './documents.adapter.js';
@@ -28,7 +29,7 @@ export const economyAdapter: AgencyAdapter = (input) => {
       outcome: 'REJECTED',
       reasons: boundedReasons(
         [...hits].map(([country, lineNos]) => ({
-          code: 'ORIGIN_EMBARGOED',
+          code: ReasonCode.OriginEmbargoed,
           message: embargoed(country, lineNos),
         })),
       ),
