@@ -1,5 +1,3 @@
-import { DEAD_LETTER_REASONS } from '../schemas/dead-letter.schema.js';
-
 // The one failure taxonomy of the project: every failure type, every reason code the system
 // itself gives, and the classification of errors that decides what a consumer does with a record.
 // Const objects plus unions, as the Temporal SDK does for TimeoutType: values are compared, never
@@ -70,10 +68,7 @@ export const ReasonCode = {
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
 /** Why a record went to the dead-letter topic; the schema's enum is the list (design.md §4). */
-export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
-export const DeadLetterReason = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, r])) as {
-  readonly [R in DeadLetterReason]: R;
-};
+export type { DeadLetterReason } from '../schemas/types.js';
 
 /**
  * How a failed hand-off of one record is treated. Every error is classified once, here:
