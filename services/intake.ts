@@ -6,7 +6,14 @@ import type { Logger } from '../runtime/logger.js';
 import { RetryLater } from '../domain/failures.js';
 import { errorLines } from '../schemas/format-errors.js';
 import { boundedReasons, STATUS_REASONS } from '../domain/bounded-text.js';
-import type { Amendment, Declaration, Registry, StatusEvent, Withdrawal } from '../schemas/types.js';
+import type {
+  Amendment,
+  Declaration,
+  FieldError,
+  Registry,
+  StatusEvent,
+  Withdrawal,
+} from '../schemas/types.js';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
 import { updateRefusal } from '../clearance-client/update-refusal.js';
 import {
@@ -156,14 +163,19 @@ export class Intake {
         message: `a clearance for ${declaration.declarationId} already exists with different content; it was not merged`,
       },
     ];
-    this.consumer.deadLetter(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
-    await this.tellTraderDirectly(
-      source,
-      declaration.declarationId,
-      'DUPLICATE_CONFLICT',
-      errorLines(errors),
-      steps,
-    );
+    return this.refuseAndTell(source, 'DUPLICATE_CONFLICT', errors, declaration.declarationId, steps);
+  }
+
+  /** A record no clearance can take: dead-lettered, and the trader told with the same errors. */
+  private async refuseAndTell(
+    source: RecordSource,
+    reason: 'DUPLICATE_CONFLICT' | 'NO_OPEN_DECLARATION',
+    errors: FieldError[],
+    declarationId: string,
+    steps: Steps,
+  ): Promise<IntakeOutcome> {
+    this.consumer.deadLetter(source, reason, errors, declarationId, steps);
+    await this.tellTraderDirectly(source, declarationId, reason, errorLines(errors), steps);
     return DEADLETTERED;
   }
 
@@ -198,15 +210,7 @@ export class Intake {
             message: `no open declaration ${message.declarationId} to apply this ${message.kind} to`,
           },
         ];
-        this.consumer.deadLetter(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
-        await this.tellTraderDirectly(
-          source,
-          message.declarationId,
-          'NO_OPEN_DECLARATION',
-          errorLines(errors),
-          steps,
-        );
-        return DEADLETTERED;
+        return this.refuseAndTell(source, 'NO_OPEN_DECLARATION', errors, message.declarationId, steps);
       }
       const refusal = updateRefusal(error);
       if (refusal) {
