@@ -14,6 +14,7 @@ import {
   type UpdateAck,
   type WithdrawalCommand,
 } from '../workflows/messages.js';
+import { withdrawalRef } from '../domain/clearance-reducer.js';
 import type { clearanceWorkflow } from '../workflows/clearance.workflow.js';
 import { declarationWorkflowId } from './workflow-ids.js';
 
@@ -67,7 +68,7 @@ export function amendClearance(client: Client, command: AmendmentCommand): Promi
 /** Without a withdrawalId, the record it came in (`source`) names the withdrawal. */
 export function withdrawClearance(client: Client, command: WithdrawalCommand): Promise<UpdateAck> {
   const { withdrawal, source } = command;
-  const ref = withdrawal.withdrawalId ?? source;
+  const ref = withdrawalRef(withdrawal, source);
   return clearanceHandle(client, withdrawal.declarationId).executeUpdate(withdrawUpdate, {
     args: [command],
     ...(ref ? { updateId: `withdraw-${ref}` } : {}),

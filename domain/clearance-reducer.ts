@@ -228,9 +228,7 @@ function withdrawal(
   applied: Applied,
   { withdrawal, receivedAt, source }: { withdrawal: Withdrawal; receivedAt: string; source?: string },
 ): Step {
-  // Without a withdrawalId, each withdrawal record is its own: a second one is refused and
-  // recorded, and only a redelivery of the same record (same source) is a repeat.
-  const ref = withdrawal.withdrawalId ?? source ?? 'withdrawal';
+  const ref = withdrawalRef(withdrawal, source) ?? 'withdrawal';
   if (applied.has(ref)) return { ...nothing(state), duplicate: true };
   const refusal = withdrawalRefusal(state);
   const entry: AuditEntry = {
@@ -242,6 +240,18 @@ function withdrawal(
   };
   const step: Step = { ...applyWithdrawal(state, withdrawal), audit: [boundedEntry(entry)], remember: ref };
   return refusal ? { ...step, refusal } : step;
+}
+
+/**
+ * What names a withdrawal: its withdrawalId, or else the record it came in. Without a
+ * withdrawalId each withdrawal record is its own: a second one is refused and recorded, and only
+ * a redelivery of the same record (same source) is a repeat.
+ */
+export function withdrawalRef(
+  withdrawal: Pick<Withdrawal, 'withdrawalId'>,
+  source?: string,
+): string | undefined {
+  return withdrawal.withdrawalId ?? source;
 }
 
 function rejectedInput(
