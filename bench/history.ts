@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import { historyToJSON } from '../test/support/history-json.js';
 
 export interface HistoryProfile {
   sampled: number;
@@ -18,15 +20,21 @@ function eventName(event: object): string {
   return key ? key[0]!.toUpperCase() + key.slice(1, -'EventAttributes'.length) : 'Unknown';
 }
 
-/** Fetches these workflows' histories (one at a time, to stay light) and counts their events. */
+/**
+ * Fetches these workflows' histories (one at a time, to stay light) and counts their events.
+ * `keepFirst`: a file to write the first history to, as Temporal's history JSON, for
+ * `bench/replay-cost.ts` (which measures the workflow code's CPU by replaying it).
+ */
 export async function historyProfile(
   client: Client,
   workflowIds: string[],
+  keepFirst?: string,
 ): Promise<HistoryProfile | undefined> {
   const counts: number[] = [];
   const byType = new Map<string, number>();
   for (const id of workflowIds) {
     const history = await client.workflow.getHandle(id).fetchHistory();
+    if (keepFirst && counts.length === 0) writeFileSync(keepFirst, historyToJSON(history));
     const events = history.events ?? [];
     counts.push(events.length);
     for (const event of events) {

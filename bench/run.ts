@@ -449,8 +449,16 @@ async function main(): Promise<number> {
       return Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!);
     };
     const history = {
-      B0: await historyProfile(temporalClient, sample(latencyIds.B0)),
-      S: await historyProfile(temporalClient, sample(latencyIds.S).map(declarationWorkflowId)),
+      B0: await historyProfile(
+        temporalClient,
+        sample(latencyIds.B0),
+        `${resultsDir}${runId}-B0.history.json`,
+      ),
+      S: await historyProfile(
+        temporalClient,
+        sample(latencyIds.S).map(declarationWorkflowId),
+        `${resultsDir}${runId}-S.history.json`,
+      ),
     };
 
     // Every offer must complete exactly once, the ramps' overloads included.

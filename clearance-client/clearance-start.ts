@@ -31,6 +31,7 @@ export function clearanceInput(
     continueAsNewAfterEvents: config.continueAsNewAfterEvents,
     continueAsNewAfterBytes: config.continueAsNewAfterBytes,
     autoReviewsUnscoped: true,
+    autoProgressHeld: true,
   };
 }
 

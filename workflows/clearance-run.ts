@@ -15,6 +15,7 @@ import {
   type StatusReason,
 } from '../domain/clearance-state.js';
 import { FailureType } from '../domain/failures.js';
+import type { OverallStatus } from '../schemas/types.js';
 import { agencyPolicies, openingEvents, openingTransition, type AgencyPolicies } from '../domain/opening.js';
 import { route } from '../domain/routing.js';
 import { nextEvents } from '../domain/status-sequence.js';
@@ -39,6 +40,8 @@ export class ClearanceRun {
   failure?: { agency: string; message: string };
   /** Something changed that the trader has not been told yet. */
   dirty = true;
+  /** Of what changed, something must be told at once: not only automatic reviews' progress. */
+  private urgent = true;
   /** When the latest status event was stamped: after the final one, when the clearance closed. */
   publishedAt?: string;
   private readonly rules: ClearanceRules;
@@ -76,12 +79,22 @@ export class ClearanceRun {
 
   /** Reduces a command and keeps the step. A repeat, or a step that changes nothing, is not kept. */
   handle(command: ClearanceCommand): Step {
+    const before = overallStatus(this.state);
     const step = reduce(this.state, this.record.applied, command, this.rules);
     if (step.duplicate) return step;
     if (step.remember) this.record.applied.add(step.remember);
     for (const agency of step.stopReviews ?? []) this.reviews.stop(agency);
-    if (!step.unchanged) this.keep(step);
+    if (!step.unchanged) this.keep(step, command.kind !== 'review-decision' || changesMore(step, before));
     return step;
+  }
+
+  /**
+   * Time to publish: something changed, and it is more than automatic reviews' progress, or no
+   * other automatic review is about to answer (see `ClearanceInput.autoProgressHeld`).
+   */
+  get due(): boolean {
+    if (!this.dirty) return false;
+    return this.urgent || !this.input.autoProgressHeld || !this.reviews.answering;
   }
 
   ack(step: Step): UpdateAck {
@@ -94,6 +107,7 @@ export class ClearanceRun {
   /** Publishes what changed: status events (numbered here) and agencies' withdrawn notices. */
   async flush(): Promise<void> {
     this.dirty = false;
+    this.urgent = false;
     const { record } = this;
     const next = nextEvents(this.state, this.notices, record, record.lastAmendmentId);
     this.notices = [];
@@ -174,7 +188,7 @@ export class ClearanceRun {
     };
   }
 
-  private keep(step: Step): void {
+  private keep(step: Step, urgent: boolean): void {
     const { record, reviews } = this;
     record.state = step.state;
     for (const withdrawn of step.effects.withdrawReviews) {
@@ -187,6 +201,7 @@ export class ClearanceRun {
     if (step.amendmentId) record.lastAmendmentId = step.amendmentId;
     if (step.failed) this.failure = step.failed;
     this.dirty = true;
+    if (urgent) this.urgent = true;
   }
 
   private reviewEvents(): ReviewEvents {
@@ -195,7 +210,10 @@ export class ClearanceRun {
       deadlinePassed: (agency, round, at) => this.handle({ kind: 'deadline', agency, round, at }),
       inspectionSelected: (agency) => this.handle({ kind: 'inspection-selected', agency }),
       failed: (agency, message) => this.handle({ kind: 'review-failed', agency, message }),
-      deadlineSet: () => (this.dirty = true),
+      deadlineSet: () => {
+        this.dirty = true;
+        this.urgent = true; // officers' queues search by the deadline
+      },
     };
   }
 
@@ -206,6 +224,14 @@ export class ClearanceRun {
     this.lastSearch = key;
     upsertSearchAttributes(searchUpdates(search));
   }
+}
+
+/** An automatic review's decision that does more than report progress: the trader hears of it at once. */
+function changesMore(step: Step, before: OverallStatus): boolean {
+  const { notices, withdrawReviews, startReviews } = step.effects;
+  return (
+    overallStatus(step.state) !== before || notices.length + withdrawReviews.length + startReviews.length > 0
+  );
 }
 
 function openingOrFail(input: ClearanceInput) {

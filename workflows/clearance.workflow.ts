@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, sleep } from '@temporalio/workflow';
 import { isFinal } from '../domain/clearance-state.js';
+import { durationMs } from '../domain/duration.js';
 import { wireHandlers } from './clearance-handlers.js';
 import { ClearanceRun } from './clearance-run.js';
 import {
@@ -24,8 +25,8 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
 
   while (!isFinal(run.state)) {
     // A full history wakes the loop too: the amendments it turns away leave no event that would.
-    await condition(() => run.dirty || cutForSize(input, run.reviews.busy));
-    if (run.dirty) await run.flush();
+    await condition(() => run.due || cutForSize(input, run.reviews.busy));
+    if (run.due) await run.flush();
     if (shouldContinueAsNew(input, run.reviews.busy, run.dirty)) {
       await condition(allHandlersFinished);
       if (!run.dirty) return continueAsNew<typeof clearanceWorkflow>(nextRunInput(input, run.record));
@@ -43,14 +44,15 @@ export async function clearanceWorkflow(input: ClearanceInput): Promise<Clearanc
 async function stayOpen(run: ClearanceRun): Promise<ClearanceSnapshot> {
   const { input } = run;
   const closedAt = run.publishedAt;
-  const retentionMs = await retentionLeft(input, run.kafka);
+  // Only a run carried over after closing asks an activity for the time (each await is a promise).
+  const retentionMs = input.carried?.closedAt
+    ? await retentionLeft(input, run.kafka)
+    : durationMs(input.closedRetention);
   let open = retentionMs > 0;
   if (open) void sleep(retentionMs).then(() => (open = false));
   while (open) {
-    await condition(
-      () => run.dirty || !open || (cutForSize(input, run.reviews.busy) && continuesWhenClosed()),
-    );
-    if (run.dirty) await run.flush();
+    await condition(() => run.due || !open || (cutForSize(input, run.reviews.busy) && continuesWhenClosed()));
+    if (run.due) await run.flush();
     // Messages keep arriving for a closed clearance too (amendments of a megabyte, duplicates):
     // its history is cut in the same way, and the next run waits out the rest of the retention.
     if (open && shouldContinueAsNew(input, run.reviews.busy, run.dirty) && continuesWhenClosed()) {
@@ -59,6 +61,6 @@ async function stayOpen(run: ClearanceRun): Promise<ClearanceSnapshot> {
         return continueAsNew<typeof clearanceWorkflow>(nextRunInput(input, run.record, closedAt));
     }
   }
-  await condition(allHandlersFinished);
+  if (!allHandlersFinished()) await condition(allHandlersFinished);
   return run.snapshot();
 }

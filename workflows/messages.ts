@@ -45,6 +45,15 @@ export interface ClearanceInput {
    * this version; runs started before lack it and keep their scopes on replay.
    */
   autoReviewsUnscoped?: boolean;
+  /**
+   * Progress from automatic reviews (one agency approved, the status unchanged) waits while
+   * another automatic review is about to answer: the trader gets one status event for the
+   * answers of a few milliseconds instead of one per agency, and each one saved is a local
+   * activity, a marker and an upsert fewer. Changes of status, refusals and officers' decisions
+   * are published at once. Set by every start of this version; runs started before lack it and
+   * replay publishing each decision, as they were recorded.
+   */
+  autoProgressHeld?: boolean;
   /** Runs before this one (continue-as-new). */
   run?: number;
   /** How long the workflow stays open after a final status, answering duplicates and late messages. */

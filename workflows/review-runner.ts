@@ -41,6 +41,8 @@ export class ReviewRunner {
   private readonly proxies = new Map<string, AgencyActivities>();
   /** Per agency, the token of its current unscoped automatic review; a stopped one has none. */
   private readonly live = new Map<string, object>();
+  /** Agencies whose automatic review activity has not answered yet (inspections excluded). */
+  private readonly asking = new Set<string>();
 
   constructor(
     private readonly input: ClearanceInput,
@@ -57,6 +59,11 @@ export class ReviewRunner {
     return this.inFlight.size > 0;
   }
 
+  /** An automatic review's answer is on its way (usually milliseconds away). */
+  get answering(): boolean {
+    return this.asking.size > 0;
+  }
+
   /** `resumeDeadline`: a queue review carried over by continue-as-new, whose request was already sent. */
   start(agency: string, resumeDeadline?: string): void {
     this.scopes.get(agency)?.cancel();
@@ -71,6 +78,7 @@ export class ReviewRunner {
     const work = auto ? () => this.automatic(review) : () => this.queued(review, resumeDeadline);
     scope.run(work).catch((error: unknown) => {
       this.inFlight.delete(agency);
+      this.asking.delete(agency);
       if (isCancellation(error)) return;
       this.events.failed(agency, failureMessage(error));
     });
@@ -80,6 +88,7 @@ export class ReviewRunner {
   stop(agency: string): void {
     this.scopes.get(agency)?.cancel();
     this.scopes.delete(agency);
+    this.asking.delete(agency);
     if (this.live.delete(agency)) this.inFlight.delete(agency);
   }
 
@@ -92,6 +101,7 @@ export class ReviewRunner {
   stopAll(): void {
     for (const scope of this.scopes.values()) scope.cancel();
     this.live.clear();
+    this.asking.clear();
   }
 
   /** After continue-as-new: open queue reviews wait on for the rest of their deadline. */
@@ -128,6 +138,7 @@ export class ReviewRunner {
     const current = () => this.live.get(review.agency) === token;
     this.automatic(review, current).catch((error: unknown) => {
       if (!current()) return; // abandoned: its failure is no one's concern any more
+      this.asking.delete(review.agency);
       this.live.delete(review.agency);
       this.inFlight.delete(review.agency);
       this.events.failed(review.agency, failureMessage(error));
@@ -139,6 +150,7 @@ export class ReviewRunner {
     const { agency, round } = review;
     const { inspection, embargo } = this.input.registry;
     this.inFlight.add(agency);
+    this.asking.add(agency);
     const result: ReviewResult = await this.reviewer(agency).reviewDeclaration({
       request: this.draft(review),
       adapter: this.policies[agency]!.adapter,
@@ -147,6 +159,7 @@ export class ReviewRunner {
         inspection.agency === agency ? { share: inspection.share, delay: inspection.delay } : undefined,
     });
     if (!current()) return;
+    this.asking.delete(agency);
     if (result.inspection) {
       this.events.inspectionSelected(agency);
       await sleep(durationMs(result.inspection.delay));

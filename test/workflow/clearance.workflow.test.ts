@@ -1,4 +1,5 @@
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createAgencyActivities } from '../../activities/create-activities.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { checkRequiredDocuments } from '../../activities/adapters/documents.adapter.js';
@@ -204,6 +205,70 @@ describe('clearance workflow', () => {
     expect(final.reasons).toContainEqual(
       expect.objectContaining({ code: 'WITHDRAWN_BY_TRADER', message: 'order cancelled' }),
     );
+  });
+});
+
+describe("automatic reviews' progress", () => {
+  it('is published once no other automatic review is about to answer, while an officer still decides', async () => {
+    // Fish and steel: CUSTOMS and ECONOMY answer at once, AGRICULTURE only once its worker
+    // starts (its task queue has none yet), HEALTH waits for an officer.
+    const declaration = sampleDeclaration({
+      items: [item(1, '03038900', 'US'), item(2, '7208510300', 'KR')],
+      documents: [
+        { type: 'INVOICE', reference: 'INV-P' },
+        { type: 'ZOOSANITARY_CERTIFICATE', reference: 'ZOO-P' },
+        { type: 'SANITARY_PERMIT', reference: 'SAN-P' },
+        { type: 'IMPORT_PERMIT', reference: 'IMP-P' },
+      ],
+    });
+    const lateQueue = uniqueId('late-agriculture');
+    const input = clearanceInput(pipeline.config, pipeline.registry, declaration, Date.now());
+    input.taskQueues = { ...input.taskQueues, AGRICULTURE: lateQueue };
+    await pipeline.client.workflow.start(
+      ...clearanceStart(pipeline.config, input, { source: 'workflow-test' }),
+    );
+    const approved = (e: StatusEvent) =>
+      Object.keys(e.agencies)
+        .filter((a) => e.agencies[a] === 'APPROVED')
+        .sort();
+    const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declaration.declarationId));
+    await waitFor('CUSTOMS and ECONOMY to answer', async () => {
+      const snapshot = await handle.query(statusQuery);
+      return snapshot.reviews.filter((r) => r.state === 'APPROVED').length === 2 ? snapshot : undefined;
+    });
+    // Both answered, but AGRICULTURE's answer is still to come: nothing is published yet.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pipeline.eventsFor(declaration.declarationId).map(approved)).toEqual([[], []]);
+
+    const agriculture = await Worker.create({
+      connection: await NativeConnection.connect({ address: pipeline.config.temporalAddress }),
+      namespace: pipeline.config.temporalNamespace,
+      taskQueue: lateQueue,
+      activities: createAgencyActivities({
+        config: pipeline.config,
+        producer: pipeline.producer,
+        logger: pipeline.logger,
+      }),
+    });
+    const running = agriculture.run();
+    try {
+      const progress = await waitFor('the three automatic approvals', () => {
+        const last = pipeline.latest(declaration.declarationId);
+        return last && approved(last).length === 3 ? last : undefined;
+      });
+      expect(progress.status).toBe('IN_REVIEW');
+      expect(progress.agencies.HEALTH).toBe('PENDING');
+      // One event for the three answers, after the two of the opening.
+      expect(pipeline.eventsFor(declaration.declarationId).map(approved)).toEqual([
+        [],
+        [],
+        ['AGRICULTURE', 'CUSTOMS', 'ECONOMY'],
+      ]);
+    } finally {
+      agriculture.shutdown();
+      await running;
+      await handle.terminate('test over');
+    }
   });
 });
 
