@@ -43,10 +43,13 @@ const ROOMS = {
   },
   runtime: { mayImport: ['schemas', 'domain'] },
   messaging: { mayImport: ['schemas', 'domain', 'runtime'] },
+  identity: { mayImport: ['schemas', 'domain', 'runtime'] },
   activities: { mayImport: ['schemas', 'domain', 'runtime', 'messaging'] },
   'clearance-client': { mayImport: ['schemas', 'domain', 'workflows', 'runtime'] },
   infra: { mayImport: ['schemas', 'domain', 'workflows', 'runtime'] },
-  ops: { mayImport: ['schemas', 'domain', 'workflows', 'runtime', 'messaging', 'clearance-client'] },
+  ops: {
+    mayImport: ['schemas', 'domain', 'workflows', 'runtime', 'messaging', 'identity', 'clearance-client'],
+  },
   services: {
     mayImport: [
       'schemas',
@@ -54,12 +57,24 @@ const ROOMS = {
       'workflows',
       'runtime',
       'messaging',
+      'identity',
       'activities',
       'clearance-client',
       'infra',
     ],
   },
-  cli: { mayImport: ['schemas', 'domain', 'workflows', 'runtime', 'messaging', 'clearance-client', 'ops'] },
+  cli: {
+    mayImport: [
+      'schemas',
+      'domain',
+      'workflows',
+      'runtime',
+      'messaging',
+      'identity',
+      'clearance-client',
+      'ops',
+    ],
+  },
 };
 const ALL = [...Object.keys(ROOMS), 'bench', 'test'];
 

@@ -24,6 +24,13 @@ export function parseFlags(argv: string[]) {
       all: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', short: 'y', default: false },
+      // Identity (design.md §10): pki issue, and the signing commands (sign, submit, decide).
+      rfc: { type: 'string' },
+      name: { type: 'string' },
+      days: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'password-file': { type: 'string' },
     },
   });
 }

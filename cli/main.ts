@@ -1,3 +1,4 @@
+import { IdentityError } from '../identity/identity-error.js';
 import { ConfigError } from '../runtime/config.js';
 import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
@@ -19,8 +20,15 @@ Operators
   ops replay <declarationId> | --all-failed [--since T] [--dry-run] [--yes]
   ops dlq list | show <ref> | replay <ref>|--all [--dry-run] [--yes]
 
+Identity
+  pki init | issue trader|officer|operator --rfc RFC --name "..." [--agency CODE] | revoke <serial> | list
+                                        the development PKI: CA, certificates, revocations
+  sign <file|-> [--cert F --key F [--password-file F]]
+                                        the detached signature of a message's exact bytes
+
 Every command takes --json for machine-readable output and --help for its own usage.
-Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (see README).`;
+Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, VENTANILLA_HOME,
+VENTANILLA_TRUST_DIR, VENTANILLA_SIGNATURES (see README).`;
 
 interface Command {
   help: string;
@@ -54,6 +62,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ops: async () => {
     const { OPS_HELP, opsCommand } = await import('./ops.command.js');
     return { help: OPS_HELP, run: opsCommand };
+  },
+  pki: async () => {
+    const { PKI_HELP, pkiCommand } = await import('./pki.command.js');
+    return { help: PKI_HELP, run: pkiCommand };
+  },
+  sign: async () => {
+    const { SIGN_HELP, signCommand } = await import('./sign.command.js');
+    return { help: SIGN_HELP, run: signCommand };
   },
 };
 
@@ -89,9 +105,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof CliError || error instanceof ConfigError) {
+    // An IdentityError says its fix (a wrong password, a missing trust store): no stack trace.
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof IdentityError) {
       console.error(`error: ${error.message}`);
-      process.exit(error instanceof CliError ? error.exitCode : 2);
+      process.exit(error instanceof CliError ? error.exitCode : error instanceof IdentityError ? 1 : 2);
     }
     console.error(error);
     process.exit(1);
