@@ -120,7 +120,7 @@ function issuedText(
   { info, certFile, keyFile, passwordFile, password }: IssuedCertificate,
 ) {
   return [
-    `issued a ${kind} certificate for ${info.rfc} (${info.name})${info.ou ? `, OU=${info.ou}` : ''}`,
+    `issued ${kind === 'trader' ? 'a' : 'an'} ${kind} certificate for ${info.rfc} (${info.name})${info.ou ? `, OU=${info.ou}` : ''}`,
     `  serial       ${info.serial}`,
     `  valid        ${info.notBefore.toISOString()} to ${info.notAfter.toISOString()}`,
     `  certificate  ${certFile}`,
