@@ -9,6 +9,7 @@ import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { Intake } from '../services/intake.js';
 import { startPipeline } from '../services/pipeline.js';
+import { SignatureGate } from '../services/signature-gate.js';
 import {
   AGENCY_WORKER_SETTINGS,
   CLEARANCE_WORKER_SETTINGS,
@@ -140,7 +141,7 @@ async function startIntake(
   registry: Registry,
 ): Promise<() => Promise<void>> {
   const client = await connectTemporal(config);
-  const intake = new Intake({ config, logger, kafka, client, registry });
+  const intake = new Intake({ config, logger, kafka, client, registry, gate: SignatureGate.open(config) });
   await intake.start();
   return async () => {
     await intake.stop();

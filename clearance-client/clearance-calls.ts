@@ -1,4 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import {
   agencyViewQuery,
   amendUpdate,
@@ -17,6 +18,7 @@ import {
 import { withdrawalRef } from '../domain/clearance-reducer.js';
 import type { clearanceWorkflow } from '../workflows/clearance.workflow.js';
 import { declarationWorkflowId } from './workflow-ids.js';
+import { TraderTaxId } from '../workflows/search-attributes.js';
 
 // Every call a service, command or tool makes to a declaration's clearance goes through here.
 
@@ -26,6 +28,20 @@ export function clearanceHandle(
   declarationId: string,
 ): WorkflowHandle<typeof clearanceWorkflow> {
   return client.workflow.getHandle<typeof clearanceWorkflow>(declarationWorkflowId(declarationId));
+}
+
+/**
+ * The trader (RFC) whose declaration the clearance is, from its search attributes: an amendment
+ * or withdrawal must be signed by the same one. Undefined when there is no such clearance.
+ */
+export async function clearanceTrader(client: Client, declarationId: string): Promise<string | undefined> {
+  try {
+    const description = await clearanceHandle(client, declarationId).describe();
+    return description.typedSearchAttributes.get(TraderTaxId);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
 }
 
 /** What a completed clearance returned: its snapshot as it closed. */

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { AgencyDecision } from '../schemas/types.js';
 import { declarationWorkflowId } from './workflow-ids.js';
-import { decideUpdate, type UpdateAck } from '../workflows/messages.js';
+import { decideUpdate, type SignerRecord, type UpdateAck } from '../workflows/messages.js';
 
 /**
  * Applies an agency decision to its clearance through the `decide` update. The workflow remembers
@@ -11,8 +11,12 @@ import { decideUpdate, type UpdateAck } from '../workflows/messages.js';
  * Throws WorkflowNotFoundError when no clearance is open, WorkflowUpdateFailedError when the
  * workflow's validator refuses it (not pending, closed, unknown agency, malformed).
  */
-export function submitDecision(client: Client, decision: AgencyDecision): Promise<UpdateAck> {
+export function submitDecision(
+  client: Client,
+  decision: AgencyDecision,
+  signer?: SignerRecord,
+): Promise<UpdateAck> {
   return client.workflow
     .getHandle(declarationWorkflowId(decision.declarationId))
-    .executeUpdate(decideUpdate, { args: [{ decision }] });
+    .executeUpdate(decideUpdate, { args: [{ decision, ...(signer ? { signer } : {}) }] });
 }

@@ -3,20 +3,27 @@ import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { errorLines } from '../schemas/format-errors.js';
-import type { AgencyDecision, Outcome } from '../schemas/types.js';
+import type { Outcome } from '../schemas/types.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
 import { submitDecision } from '../clearance-client/decision-submit.js';
 import { updateRefusal } from '../clearance-client/update-refusal.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './cli-context.js';
 import { knownAgency } from './officer-lookup.js';
+import { signedDecision } from './decision-signing.js';
+import type { SigningFlags } from './signing-choice.js';
 
 export const DECIDE_HELP = `Usage: ventanilla decide <AGENCY> <declarationId> approve|reject|request-info
-         [--reason CODE:message]... [--officer ID] [--condition text]... [--decision-id ID] [--json]
+         [--reason CODE:message]... [--condition text]... [--decision-id ID]
+         [--cert F --key F --password-file F] [--officer RFC] [--json]
 
 Records an officer's decision on a pending request of the agency. reject and request-info need at
 least one --reason (e.g. --reason MISSING_DOCUMENT:"lab analysis certificate"). --decision-id makes a
-retry safe: the same ID twice is applied once.`;
+retry safe: the same ID twice is applied once.
+
+The decision is signed by the officer's certificate (--cert/--key/--password-file, or else the
+development PKI's officer of the agency), whose OU must be the agency; the officer recorded is the
+certificate's holder, and --officer naming anybody else is refused.`;
 
 const OUTCOMES: Record<string, Outcome> = {
   approve: 'APPROVED',
@@ -27,7 +34,7 @@ const OUTCOMES: Record<string, Outcome> = {
 export async function decideCommand(
   ctx: CliContext,
   args: string[],
-  flags: { reason?: string[]; condition?: string[]; officer?: string; 'decision-id'?: string },
+  flags: { reason?: string[]; condition?: string[]; officer?: string; 'decision-id'?: string } & SigningFlags,
 ): Promise<void> {
   const agency = knownAgency(ctx, args[0], DECIDE_HELP);
   const [, declarationId, verb] = args;
@@ -38,20 +45,23 @@ export async function decideCommand(
   if (outcome !== 'APPROVED' && reasons.length === 0) {
     throw new CliError(`${verb} needs at least one --reason CODE:message, so the trader learns why`, 2);
   }
-  const decision: AgencyDecision = {
+  const draft = {
     decisionId: flags['decision-id'] ?? `${agency}-${randomBytes(8).toString('hex')}`,
     declarationId,
     agency,
-    officer: flags.officer ?? `cli:${userInfo().username}`,
     at: new Date().toISOString(),
     outcome,
     reasons,
     ...(flags.condition?.length ? { conditions: flags.condition } : {}),
   };
-  const checked = check(validateAgencyDecision, decision);
+  const checked = check(validateAgencyDecision, { ...draft, officer: flags.officer ?? 'unsigned' });
   if (!checked.ok) throw new CliError(`invalid decision:\n  ${errorLines(checked.errors).join('\n  ')}`, 2);
+  const { decision, signer } =
+    ctx.config.signatures === 'off'
+      ? { decision: { ...draft, officer: flags.officer ?? `cli:${userInfo().username}` }, signer: undefined }
+      : await signedDecision(ctx, draft, flags);
   try {
-    const ack = await submitDecision(await ctx.temporal(), decision);
+    const ack = await submitDecision(await ctx.temporal(), decision, signer);
     ctx.print({ decision, ack }, () =>
       ack.duplicate
         ? `decision ${decision.decisionId} was already applied; nothing changed (declaration ${ack.status})`

@@ -42,6 +42,7 @@ export function renderClearance(lookup: ClearanceLookup): string {
   const lines = [
     `${declaration.declarationId}  ${snapshot.status}   (sequence ${snapshot.sequence}, workflow ${snapshot.workflowId}, ${lookup.execution.toLowerCase()})`,
     `  trader   ${declaration.trader.taxId}  ${declaration.trader.name}`,
+    ...signedLines(snapshot),
     `  regime   ${declaration.regime}, customs office ${declaration.customsOffice}, ${declaration.items.length} item(s), received ${snapshot.receivedAt}`,
     '  agencies',
   ];
@@ -82,4 +83,17 @@ function nextStep(snapshot: ClearanceSnapshot): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Who signed what the clearance accepted (design.md §10): one line per signed audit entry. */
+function signedLines(snapshot: ClearanceSnapshot): string[] {
+  const signed = snapshot.audit.filter((entry) => entry.signer);
+  if (signed.length === 0) return [];
+  return [
+    '  signed by',
+    ...signed.map(
+      ({ type, signer, agency }) =>
+        `    ${(agency ? `${type} ${agency}` : type).padEnd(20)} ${signer!.rfc}  serial ${signer!.serial}  sha256 ${signer!.fingerprint.slice(0, 16)}…`,
+    ),
+  ];
 }

@@ -54,6 +54,7 @@ describe('the record values submit sends', () => {
       value: JSON.stringify(declaration),
       key: declaration.declarationId,
       kind: 'declaration',
+      trader: declaration.trader.taxId,
       problems: [],
     });
   });

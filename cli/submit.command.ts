@@ -4,14 +4,21 @@ import { errorLines } from '../schemas/format-errors.js';
 import { checkTraderMessage } from '../schemas/trader-message-check.js';
 import { arrayElementTexts } from '../ops/stored-json.js';
 import { CliError } from './cli-error.js';
+import type { SigningFlags } from './signing-choice.js';
+import { signatureHeaders } from './submit-signing.js';
 import type { CliContext } from './cli-context.js';
 
-export const SUBMIT_HELP = `Usage: ventanilla submit <file.json | -> [--force] [--json]
+export const SUBMIT_HELP = `Usage: ventanilla submit <file.json | -> [--force] [--cert F --key F --password-file F] [--json]
 
 Sends a declaration, amendment or withdrawal to ${'trade.declarations'}, keyed by its declarationId.
 The file holds one JSON message or an array of them; "-" reads standard input.
 Messages are validated first and nothing is sent if one is invalid; --force sends them anyway
 (the pipeline then dead-letters the invalid ones, as it would for any trader).
+
+Each message is signed (header ventanilla-signature, a detached JWS over the exact bytes sent) by
+the trader's certificate: --cert/--key/--password-file, or else the development PKI's certificate
+for the trader's RFC (made by npm start; see ventanilla pki list). An amendment or withdrawal is
+signed by the trader of the declaration it changes.
 
 Example:
   npx ventanilla submit examples/avocado-import.json
@@ -20,7 +27,7 @@ Example:
 export async function submitCommand(
   ctx: CliContext,
   args: string[],
-  flags: { force: boolean },
+  flags: { force: boolean } & SigningFlags,
 ): Promise<void> {
   const path = args[0];
   if (!path) throw new CliError(`submit needs a file (or - for standard input)\n\n${SUBMIT_HELP}`, 2);
@@ -31,6 +38,7 @@ export async function submitCommand(
       `not sent; fix these first (or use --force to let the pipeline dead-letter them):\n  ${problems.join('\n  ')}`,
     );
   }
+  const headers = await signatureHeaders(ctx, records, flags);
   const producer = ctx
     .kafka()
     .producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
@@ -46,7 +54,7 @@ export async function submitCommand(
     const sent = await producer.send({
       topic,
       acks: -1,
-      messages: records.map(({ key, value }) => ({ key, value })),
+      messages: records.map(({ key, value }, i) => ({ key, value, headers: headers[i] })),
     });
     const summary = records.map((r, i) => ({
       kind: r.kind,
@@ -54,12 +62,13 @@ export async function submitCommand(
       topic,
       partition: sent[0]?.partition,
       index: i,
+      signed: headers[i] !== undefined,
     }));
     ctx.print({ sent: summary }, () =>
       summary
         .map(
           (s) =>
-            `sent ${s.kind ?? '(no kind)'} ${s.declarationId ?? '(no declarationId)'} to ${topic}\n  follow it: npx ventanilla status ${s.declarationId ?? '<id>'} --watch`,
+            `sent ${s.signed ? 'signed ' : ''}${s.kind ?? '(no kind)'} ${s.declarationId ?? '(no declarationId)'} to ${topic}\n  follow it: npx ventanilla status ${s.declarationId ?? '<id>'} --watch`,
         )
         .join('\n'),
     );
@@ -74,6 +83,8 @@ export interface RecordValue {
   key: string | null;
   /** The message's kind, when it is a string. */
   kind: string | undefined;
+  /** The declaration's trader RFC, whose certificate signs it. */
+  trader: string | undefined;
   /** Why the pipeline would refuse it (`path: message`); empty when it is valid. */
   problems: string[];
 }
@@ -103,6 +114,7 @@ export function recordValues(path: string): RecordValue[] {
       value: result.ok ? JSON.stringify(message) : texts[i]!,
       key: keyOf(message),
       kind: typeof kind === 'string' ? kind : undefined,
+      trader: traderOf(message),
       problems: result.ok ? [] : errorLines(result.errors),
     };
   });
@@ -114,6 +126,11 @@ function readText(path: string): string {
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`);
   }
+}
+
+function traderOf(message: unknown): string | undefined {
+  const taxId = (message as { trader?: { taxId?: unknown } } | null)?.trader?.taxId;
+  return typeof taxId === 'string' ? taxId : undefined;
 }
 
 function keyOf(message: unknown): string | null {

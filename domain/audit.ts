@@ -17,6 +17,16 @@ export const AUDIT_TYPES = [
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
+/**
+ * Who signed an accepted message (design.md §10, non-repudiation): the certificate's RFC, its
+ * serial (hex) and the SHA-256 fingerprint of its DER, enough to find the very certificate later.
+ */
+export interface SignerRecord {
+  rfc: string;
+  serial: string;
+  fingerprint: string;
+}
+
 export interface AuditEntry {
   at: string;
   type: AuditType;
@@ -24,7 +34,13 @@ export interface AuditEntry {
   agency?: string;
   ref?: string;
   detail: string;
+  /** Present for every signed message the clearance accepted. */
+  signer?: SignerRecord;
 }
+
+/** `{ signer }` when there is one, so that unsigned entries stay exactly as they were. */
+export const signedBy = (signer: SignerRecord | undefined): { signer?: SignerRecord } =>
+  signer ? { signer } : {};
 
 export const AUDIT_LIMITS = {
   /** Entries carried to the next run by continue-as-new. */
@@ -57,8 +73,14 @@ export function carriedAudit(audit: readonly AuditEntry[]): AuditEntry[] {
 }
 
 /** The first entry of every clearance. */
-export function receivedEntry(receivedAt: string): AuditEntry {
-  return { at: receivedAt, type: 'received', by: 'trader', detail: 'declaration received' };
+export function receivedEntry(receivedAt: string, signer?: SignerRecord): AuditEntry {
+  return {
+    at: receivedAt,
+    type: 'received',
+    by: 'trader',
+    detail: 'declaration received',
+    ...signedBy(signer),
+  };
 }
 
 export function describeDecision(decision: Pick<DecisionInput, 'outcome' | 'reasons'>): string {

@@ -1,5 +1,5 @@
 import type { AgencyDecision, Amendment, Declaration, DeadlinePolicy, Withdrawal } from '../schemas/types.js';
-import { boundedEntry, describeDecision, type AuditEntry } from './audit.js';
+import { boundedEntry, describeDecision, signedBy, type AuditEntry, type SignerRecord } from './audit.js';
 import { clip, STATUS_REASONS } from './bounded-text.js';
 import {
   amendmentRefusal,
@@ -23,13 +23,21 @@ import type { AgencyRoute } from './routing.js';
 // this returns and runs the effects; it decides nothing itself.
 
 export type ClearanceCommand =
-  | { kind: 'officer-decision'; decision: AgencyDecision }
+  | { kind: 'officer-decision'; decision: AgencyDecision; signer?: SignerRecord }
   | { kind: 'review-decision'; agency: string; round: number; decision: DecisionInput }
   | { kind: 'deadline'; agency: string; round: number; at: string }
-  | { kind: 'amendment'; amendment: Amendment; receivedAt: string }
-  | { kind: 'withdrawal'; withdrawal: Withdrawal; receivedAt: string; source?: string }
+  | { kind: 'amendment'; amendment: Amendment; receivedAt: string; signer?: SignerRecord }
+  | { kind: 'withdrawal'; withdrawal: Withdrawal; receivedAt: string; source?: string; signer?: SignerRecord }
   | { kind: 'duplicate'; receivedAt: string; source: string }
-  | { kind: 'rejected-input'; inputKind: string; receivedAt: string; source: string; messages: string[] }
+  | {
+      kind: 'rejected-input';
+      inputKind: string;
+      receivedAt: string;
+      source: string;
+      messages: string[];
+      /** The refusal's reason code (a signature's, say); INVALID_INPUT when absent. */
+      code?: string;
+    }
   | { kind: 'inspection-selected'; agency: string }
   | { kind: 'review-failed'; agency: string; message: string }
   /** The clearance closes as failed: its last audit entry. */
@@ -89,7 +97,7 @@ export function reduce(
 ): Step {
   switch (command.kind) {
     case 'officer-decision':
-      return officerDecision(state, applied, command.decision);
+      return officerDecision(state, applied, command.decision, command.signer);
     case 'review-decision':
       return reviewDecision(state, command.agency, command.round, command.decision);
     case 'deadline':
@@ -144,7 +152,13 @@ export function reduce(
 }
 
 /** A decision of the agency's current round; an answer of a round a newer review replaced changes nothing. */
-function reviewDecision(state: ClearanceState, agency: string, round: number, decision: DecisionInput): Step {
+function reviewDecision(
+  state: ClearanceState,
+  agency: string,
+  round: number,
+  decision: DecisionInput,
+  signer?: SignerRecord,
+): Step {
   const review = state.reviews.find((r) => r.agency === agency);
   if (!review || review.round !== round) return nothing(state);
   const entry: AuditEntry = {
@@ -153,23 +167,35 @@ function reviewDecision(state: ClearanceState, agency: string, round: number, de
     by: decision.officer ?? decision.by,
     agency,
     detail: describeDecision(decision),
+    ...signedBy(signer),
   };
   return { ...applyDecision(state, decision), audit: [boundedEntry(entry)] };
 }
 
 /** An officer's decision replaces whatever automatic review was still running for the agency. */
-function officerDecision(state: ClearanceState, applied: Applied, decision: AgencyDecision): Step {
+function officerDecision(
+  state: ClearanceState,
+  applied: Applied,
+  decision: AgencyDecision,
+  signer?: SignerRecord,
+): Step {
   if (applied.has(decision.decisionId)) return { ...nothing(state), duplicate: true };
   const round = state.reviews.find((r) => r.agency === decision.agency)?.round ?? 0;
-  const step = reviewDecision(state, decision.agency, round, {
-    agency: decision.agency,
-    outcome: decision.outcome,
-    reasons: decision.reasons,
-    by: 'officer',
-    officer: decision.officer,
-    at: decision.at,
-    conditions: decision.conditions,
-  });
+  const step = reviewDecision(
+    state,
+    decision.agency,
+    round,
+    {
+      agency: decision.agency,
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      by: 'officer',
+      officer: decision.officer,
+      at: decision.at,
+      conditions: decision.conditions,
+    },
+    signer,
+  );
   return { ...step, remember: decision.decisionId, stopReviews: [decision.agency] };
 }
 
@@ -193,7 +219,7 @@ function deadline(
 function amendment(
   state: ClearanceState,
   applied: Applied,
-  { amendment, receivedAt }: { amendment: Amendment; receivedAt: string },
+  { amendment, receivedAt, signer }: { amendment: Amendment; receivedAt: string; signer?: SignerRecord },
   rules: ClearanceRules,
 ): Step {
   const id = amendment.amendmentId;
@@ -206,6 +232,7 @@ function amendment(
       by: 'trader',
       ref: id,
       detail: refusal.message,
+      ...signedBy(signer),
     };
     return { ...noticeOnly(state, refusal, [entry]), refusal, remember: id };
   }
@@ -219,6 +246,7 @@ function amendment(
     detail: again.length
       ? `amended; review again: ${again.join(', ')}`
       : 'amended; no agency needs to review again',
+    ...signedBy(signer),
   };
   return { ...transition, audit: [entry], remember: id, amendmentId: id };
 }
@@ -226,7 +254,12 @@ function amendment(
 function withdrawal(
   state: ClearanceState,
   applied: Applied,
-  { withdrawal, receivedAt, source }: { withdrawal: Withdrawal; receivedAt: string; source?: string },
+  {
+    withdrawal,
+    receivedAt,
+    source,
+    signer,
+  }: { withdrawal: Withdrawal; receivedAt: string; source?: string; signer?: SignerRecord },
 ): Step {
   const ref = withdrawalRef(withdrawal, source) ?? 'withdrawal';
   if (applied.has(ref)) return { ...nothing(state), duplicate: true };
@@ -237,6 +270,7 @@ function withdrawal(
     by: 'trader',
     ref,
     detail: refusal?.message ?? withdrawal.reason,
+    ...signedBy(signer),
   };
   const step: Step = { ...applyWithdrawal(state, withdrawal), audit: [boundedEntry(entry)], remember: ref };
   return refusal ? { ...step, refusal } : step;
@@ -256,13 +290,13 @@ export function withdrawalRef(
 
 function rejectedInput(
   state: ClearanceState,
-  notice: { inputKind: string; receivedAt: string; source: string; messages: string[] },
+  notice: { inputKind: string; receivedAt: string; source: string; messages: string[]; code?: string },
 ): Step {
   const detail = notice.messages.join('; ');
   return noticeOnly(
     state,
     {
-      code: ReasonCode.InvalidInput,
+      code: notice.code ?? ReasonCode.InvalidInput,
       message: clip(`${notice.inputKind} rejected: ${detail}`, STATUS_REASONS.maxLength),
     },
     [{ at: notice.receivedAt, type: 'input-rejected', by: 'trader', ref: notice.source, detail }],

@@ -3,6 +3,8 @@
 // Const objects plus unions, as the Temporal SDK does for TimeoutType: values are compared, never
 // re-typed. Pure, so that workflow code, activities and every consumer import the same names.
 
+import type { DeadLetterReason } from '../schemas/types.js';
+
 /**
  * Types of the ApplicationFailures the clearance, its activities and its update validators raise.
  * They are recorded in histories and read by clients: never rename a value.
@@ -45,9 +47,27 @@ export interface Refusal {
   message: string;
 }
 
+/**
+ * Why a signed message is refused (design.md §10): its dead-letter reason, and the reason code of
+ * the REJECTED status event the trader gets.
+ */
+export const SignatureRefusal = {
+  Missing: 'SIGNATURE_MISSING',
+  Invalid: 'SIGNATURE_INVALID',
+  Untrusted: 'CERTIFICATE_UNTRUSTED',
+  Expired: 'CERTIFICATE_EXPIRED',
+  Revoked: 'CERTIFICATE_REVOKED',
+  SignerMismatch: 'SIGNER_MISMATCH',
+} as const satisfies Record<string, DeadLetterReason>;
+export type SignatureRefusal = (typeof SignatureRefusal)[keyof typeof SignatureRefusal];
+
+const SIGNATURE_REFUSALS: ReadonlySet<string> = new Set(Object.values(SignatureRefusal));
+export const isSignatureRefusal = (code: string): code is SignatureRefusal => SIGNATURE_REFUSALS.has(code);
+
 /** Reason codes the system itself puts on status events and agency notices. */
 export const ReasonCode = {
   ...RefusalCode,
+  ...SignatureRefusal,
   RejectedByOtherAgency: 'REJECTED_BY_OTHER_AGENCY',
   SupersededByAmendment: 'SUPERSEDED_BY_AMENDMENT',
   NoLongerRequired: 'NO_LONGER_REQUIRED',
@@ -68,7 +88,7 @@ export const ReasonCode = {
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
 /** Why a record went to the dead-letter topic; the schema's enum is the list (design.md §4). */
-export type { DeadLetterReason } from '../schemas/types.js';
+export type { DeadLetterReason };
 
 /**
  * How a failed hand-off of one record is treated. Every error is classified once, here:

@@ -44,7 +44,19 @@ export interface Config {
   continueAsNewAfterBytes: number;
   /** Partitions of the topics the pipeline creates (existing topics are left as they are). */
   topicPartitions: number;
+  /** Whether trader messages and agency decisions must be signed (design.md §10). */
+  signatures: SignaturePolicy;
+  /** The development PKI: its CA, and the holders' certificates and keys (`$VENTANILLA_HOME/pki`). */
+  pkiDir: string;
+  /** The trust store: CA certificates, `revoked.txt` and CRLs (`VENTANILLA_TRUST_DIR`, default `<pkiDir>/trust`). */
+  trustDir: string;
+  /** True when VENTANILLA_TRUST_DIR is set: a real CA's trust store, where no dev CA is ever made. */
+  trustDirExternal: boolean;
 }
+
+/** `required`: unsigned messages are refused; `optional`: accepted, signed ones still verified; `off`. */
+export type SignaturePolicy = 'required' | 'optional' | 'off';
+const SIGNATURE_POLICIES: readonly SignaturePolicy[] = ['required', 'optional', 'off'];
 
 export interface Topics {
   declarations: string;
@@ -66,6 +78,8 @@ type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): Config {
   const prefix = env.VENTANILLA_TOPIC_PREFIX ?? '';
+  const home = env.VENTANILLA_HOME || join(homedir(), '.cache', 'ventanilla');
+  const pkiDir = join(home, 'pki');
   const topic = (name: string, fallback: string) => prefix + (env[name] || fallback);
   return {
     kafkaBrokers: parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS),
@@ -74,7 +88,7 @@ export function loadConfig(env: Env = process.env): Config {
     temporalExternal: Boolean(env.TEMPORAL_ADDRESS),
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     temporalUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
-    home: env.VENTANILLA_HOME || join(homedir(), '.cache', 'ventanilla'),
+    home,
     topics: {
       declarations: topic('VENTANILLA_TOPIC_DECLARATIONS', 'trade.declarations'),
       status: topic('VENTANILLA_TOPIC_STATUS', 'trade.status'),
@@ -104,7 +118,21 @@ export function loadConfig(env: Env = process.env): Config {
       40 * 1024 * 1024,
     ),
     topicPartitions: parsePositiveInt('VENTANILLA_TOPIC_PARTITIONS', env.VENTANILLA_TOPIC_PARTITIONS || '6'),
+    signatures: parseSignaturePolicy(env.VENTANILLA_SIGNATURES || 'required'),
+    pkiDir,
+    trustDir: env.VENTANILLA_TRUST_DIR || join(pkiDir, 'trust'),
+    trustDirExternal: Boolean(env.VENTANILLA_TRUST_DIR),
   };
+}
+
+function parseSignaturePolicy(value: string): SignaturePolicy {
+  const policy = SIGNATURE_POLICIES.find((p) => p === value.trim().toLowerCase());
+  if (!policy) {
+    throw new ConfigError(
+      `VENTANILLA_SIGNATURES must be one of ${SIGNATURE_POLICIES.join(', ')}, got "${value}"`,
+    );
+  }
+  return policy;
 }
 
 export function agencyRequestsTopic(topics: Topics, agency: string): string {

@@ -19,6 +19,13 @@ export const DEAD_LETTER_REASONS = [
    * retrying (a programming error, or the broker refusing a write for good). Replay it after a fix.
    */
   'HANDLER_ERROR',
+  // design.md §10: a trader message or agency decision whose signature is refused.
+  'SIGNATURE_MISSING',
+  'SIGNATURE_INVALID',
+  'CERTIFICATE_UNTRUSTED',
+  'CERTIFICATE_EXPIRED',
+  'CERTIFICATE_REVOKED',
+  'SIGNER_MISMATCH',
 ] as const;
 
 /**

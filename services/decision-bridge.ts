@@ -7,10 +7,13 @@ import type { Logger } from '../runtime/logger.js';
 import { check, validateAgencyDecision } from '../schemas/validators.js';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
 import type { RecordSource } from '../messaging/dead-letter.js';
+import { recordMillis } from '../messaging/record-time.js';
 import { submitDecision } from '../clearance-client/decision-submit.js';
 import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
 import { updateRefusal } from '../clearance-client/update-refusal.js';
 import { RetryLater } from '../domain/failures.js';
+import type { SignerRecord } from '../domain/audit.js';
+import type { SignatureGate } from './signature-gate.js';
 import { decodeJsonRecord, readableDeclarationId } from '../messaging/intake-parse.js';
 import { DEADLETTERED, KeyedConsumer, type Handled, type Steps } from '../messaging/keyed-consumer.js';
 
@@ -21,6 +24,8 @@ export interface DecisionBridgeDeps {
   client: Client;
   /** Shared with the other roles of the process (see startPipeline); otherwise the bridge has its own. */
   producer?: Producer;
+  /** Verifies that an officer or system of the deciding agency signed each decision (design.md §10). */
+  gate: SignatureGate;
 }
 
 /** Where one decision ended: applied, a repeat of one applied before, or the dead-letter topic. */
@@ -76,12 +81,27 @@ export class DecisionBridge {
     }
     const decision = checked.value;
     const { declarationId } = decision;
-    return { outcome: await this.apply(source, decision, steps), declarationId };
+    const signed = await this.deps.gate.check(source.message, recordMillis(source.message), {
+      ou: decision.agency,
+    });
+    if (!signed.ok) {
+      const errors = [{ path: '(signature)', message: signed.message }];
+      this.deps.logger.warn(
+        { declarationId, agency: decision.agency, reason: signed.code },
+        'decision refused',
+      );
+      return {
+        outcome: this.consumer.deadLetter(source, signed.code, errors, declarationId, steps),
+        declarationId,
+      };
+    }
+    return { outcome: await this.apply(source, decision, signed.signer, steps), declarationId };
   }
 
   private async apply(
     source: RecordSource,
     decision: AgencyDecision,
+    signer: SignerRecord | undefined,
     steps: Steps,
   ): Promise<DecisionOutcome> {
     const log = this.deps.logger.child({
@@ -90,7 +110,7 @@ export class DecisionBridge {
       agency: decision.agency,
     });
     try {
-      const ack = await submitDecision(this.deps.client, decision);
+      const ack = await submitDecision(this.deps.client, decision, signer);
       log.info(
         { decisionId: decision.decisionId, outcome: decision.outcome, duplicate: ack.duplicate ?? false },
         'decision applied',

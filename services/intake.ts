@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
-import { RetryLater } from '../domain/failures.js';
+import { isSignatureRefusal, ReasonCode, RetryLater } from '../domain/failures.js';
+import type { SignerRecord } from '../domain/audit.js';
+import type { SignatureGate } from './signature-gate.js';
 import { errorLines } from '../schemas/format-errors.js';
 import { boundedReasons, STATUS_REASONS } from '../domain/bounded-text.js';
 import type {
@@ -12,6 +14,7 @@ import type {
   FieldError,
   Registry,
   StatusEvent,
+  TraderMessage,
   Withdrawal,
 } from '../schemas/types.js';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
@@ -20,6 +23,7 @@ import {
   amendClearance,
   clearanceHandle,
   clearanceResult,
+  clearanceTrader,
   signalDuplicate,
   signalRejectedInput,
   withdrawClearance,
@@ -35,6 +39,7 @@ import {
 } from '../clearance-client/clearance-start.js';
 import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
 import { recordRef, type RecordSource } from '../messaging/dead-letter.js';
+import { recordMillis, recordTime } from '../messaging/record-time.js';
 import { parseTraderMessage, type Parsed } from '../messaging/intake-parse.js';
 import { DEADLETTERED, KeyedConsumer, Step, type Handled, type Steps } from '../messaging/keyed-consumer.js';
 
@@ -52,6 +57,8 @@ export interface IntakeDeps {
   /** Shared with the other roles of the process (see startPipeline); otherwise intake has its own. */
   producer?: Producer;
   statusSender?: CoalescingSender;
+  /** Verifies who signed each message (design.md §10), by VENTANILLA_SIGNATURES. */
+  gate: SignatureGate;
 }
 
 /** Where one input ended: every record gets exactly one of these, and only then its offset is resolved. */
@@ -102,28 +109,61 @@ export class Intake {
     const { message } = parsed;
     const { declarationId } = message;
     const workflowId = declarationWorkflowId(declarationId);
+    const signed = await this.verifySignature(source, message);
+    if (!signed.ok)
+      return { outcome: await this.rejectInput(source, signed, steps), declarationId, workflowId };
+    const { signer } = signed;
     switch (message.kind) {
       case 'declaration':
-        return { outcome: await this.startClearance(source, message, steps), declarationId, workflowId };
-      case 'amendment':
-        return { outcome: await this.forward(source, message, 'amended', steps), declarationId, workflowId };
-      case 'withdrawal':
         return {
-          outcome: await this.forward(source, message, 'withdrawn', steps),
+          outcome: await this.startClearance(source, message, signer, steps),
           declarationId,
           workflowId,
         };
+      case 'amendment':
+      case 'withdrawal':
+        return { outcome: await this.forward(source, message, signer, steps), declarationId, workflowId };
     }
+  }
+
+  /**
+   * Who signed the record: a declaration must be signed by its trader, an amendment or withdrawal
+   * by the trader of the declaration it changes (when there is none, forward() says so).
+   */
+  private async verifySignature(
+    source: RecordSource,
+    message: TraderMessage,
+  ): Promise<{ ok: true; signer?: SignerRecord } | Extract<Parsed, { ok: false }>> {
+    const { gate, client } = this.deps;
+    if (!gate.enabled) return { ok: true };
+    const rfc =
+      message.kind === 'declaration'
+        ? message.trader.taxId
+        : await clearanceTrader(client, message.declarationId);
+    const verdict = await gate.check(source.message, recordMillis(source.message), { rfc });
+    if (verdict.ok) return verdict;
+    const errors = [{ path: '(signature)', message: verdict.message }];
+    return {
+      ok: false,
+      reason: verdict.code,
+      errors,
+      declarationId: message.declarationId,
+      kind: message.kind,
+    };
   }
 
   private async startClearance(
     source: RecordSource,
     declaration: Declaration,
+    signer: SignerRecord | undefined,
     steps: Steps,
   ): Promise<IntakeOutcome> {
     const { config, client, registry } = this.deps;
     const workflowId = declarationWorkflowId(declaration.declarationId);
-    const plain = clearanceInput(config, registry, declaration, recordMillis(source.message));
+    const plain = {
+      ...clearanceInput(config, registry, declaration, recordMillis(source.message)),
+      ...(signer ? { signer } : {}),
+    };
     const opening = intakeOpening(plain, new Date().toISOString());
     const input = opening?.input ?? plain;
     const hash = input.contentHash;
@@ -186,9 +226,11 @@ export class Intake {
   private async forward(
     source: RecordSource,
     message: Amendment | Withdrawal,
-    success: 'amended' | 'withdrawn',
+    signer: SignerRecord | undefined,
     steps: Steps,
   ): Promise<IntakeOutcome> {
+    const success = message.kind === 'amendment' ? 'amended' : 'withdrawn';
+    const signed = signer ? { signer } : {};
     const workflowId = declarationWorkflowId(message.declarationId);
     const receivedAt = recordTime(source.message);
     const ref = recordRef({ ...source, offset: source.message.offset });
@@ -197,8 +239,8 @@ export class Intake {
       const { client } = this.deps;
       const ack =
         message.kind === 'amendment'
-          ? await amendClearance(client, { amendment: message, receivedAt })
-          : await withdrawClearance(client, { withdrawal: message, receivedAt, source: ref });
+          ? await amendClearance(client, { amendment: message, receivedAt, ...signed })
+          : await withdrawClearance(client, { withdrawal: message, receivedAt, source: ref, ...signed });
       log.info({ accepted: ack.accepted, refusal: ack.refusal?.code }, `${message.kind} delivered`);
       return ack.accepted ? success : 'refused';
     } catch (error) {
@@ -246,17 +288,20 @@ export class Intake {
   ): Promise<void> {
     if (steps.has(Step.Told)) return;
     const lines = errorLines(parsed.errors);
+    // A refused signature is told by its own code (design.md §10); any other input is INVALID_INPUT.
+    const code = isSignatureRefusal(parsed.reason) ? parsed.reason : ReasonCode.InvalidInput;
     try {
       await signalRejectedInput(this.deps.client, declarationId, {
         kind: parsed.kind ?? 'message',
         receivedAt: recordTime(source.message),
         source: recordRef({ ...source, offset: source.message.offset }),
         messages: lines,
+        ...(code === ReasonCode.InvalidInput ? {} : { code }),
       });
       steps.add(Step.Told);
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await this.tellTraderDirectly(source, declarationId, 'INVALID_INPUT', lines, steps);
+      await this.tellTraderDirectly(source, declarationId, code, lines, steps);
     }
   }
 
@@ -313,20 +358,4 @@ export class Intake {
       throw error;
     }
   }
-}
-
-/**
- * The record's timestamp in ms. Producers set it, so it can be anything an int64 holds: 0, -1, or
- * past what a date can show. Those are taken as now, so that sequences stay positive and times valid.
- */
-function recordMillis(message: KafkaMessage): number {
-  const ms = Number(message.timestamp);
-  return Number.isSafeInteger(ms) && ms >= 1 && ms <= MAX_DATE_MS ? ms : Date.now();
-}
-
-/** The latest time a JavaScript Date can hold. */
-const MAX_DATE_MS = 8.64e15;
-
-function recordTime(message: KafkaMessage): string {
-  return new Date(recordMillis(message)).toISOString();
 }

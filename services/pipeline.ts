@@ -3,6 +3,7 @@ import { CoalescingSender } from '../messaging/coalescing-sender.js';
 import { createProducer } from '../messaging/kafka.js';
 import { DecisionBridge } from './decision-bridge.js';
 import { Intake } from './intake.js';
+import { SignatureGate } from './signature-gate.js';
 import { startTemporalWorkers, type TemporalWorkersOptions } from './temporal-workers.js';
 
 export interface RunningPipeline {
@@ -21,6 +22,8 @@ export interface RunningPipeline {
  */
 export async function startPipeline(options: TemporalWorkersOptions): Promise<RunningPipeline> {
   const { config, logger, kafka, registry } = options;
+  // Before anything connects: a missing trust store stops the process with its fix.
+  const gate = SignatureGate.open(config);
   // One producer and one status sender for the process: intake's opening events and the
   // workflows' later ones go out in the same produce requests.
   const producer = createProducer(kafka);
@@ -28,7 +31,7 @@ export async function startPipeline(options: TemporalWorkersOptions): Promise<Ru
   const statusSender = new CoalescingSender(producer);
   const workers = await startTemporalWorkers({ ...options, producer, statusSender });
   const client = new Client({ connection: workers.connection, namespace: config.temporalNamespace });
-  const shared = { config, logger, kafka, client, producer };
+  const shared = { config, logger, kafka, client, producer, gate };
   const intake = new Intake({ ...shared, registry, statusSender, eagerStart: true });
   const bridge = new DecisionBridge(shared);
   try {

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stackDown, stackUp } from '../infra/stack.js';
 import { ServiceUnreachableError, StackError } from '../infra/processes.js';
-import { ConfigError, loadConfig } from '../runtime/config.js';
+import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { ensureDevelopmentPki, type DevPki } from './dev-pki.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { openPipeline } from './process-lifecycle.js';
 import { prebuiltWorkflowBundle } from './temporal-workers.js';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(`[stack] ${line}`);
   const { started } = await stackUp(config, say);
   const { registry } = await openPipeline(config, createRootLogger('warn', 'start'), 'ventanilla-start');
+  const pki = await ensureDevelopmentPki(config, registry);
 
   const children = (values.split ? SPLIT : SINGLE).map(({ name, script }) => {
     const child = spawn(process.execPath, workerArgs(script), {
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
   printBanner(
     config,
     registry.agencies.map((a) => `${a.code}=${a.mode}`),
+    pki,
   );
 
   let stopping = false;
@@ -96,7 +99,15 @@ async function main(): Promise<void> {
   }
 }
 
-function printBanner(config: ReturnType<typeof loadConfig>, modes: string[]): void {
+function signaturesLine(config: Config, pki: DevPki | undefined): string {
+  if (config.signatures === 'off') return 'off (VENTANILLA_SIGNATURES=off): nothing is verified';
+  const made = pki?.createdCa ? 'dev CA created; ' : '';
+  const issued = pki?.issued.length ? `${pki.issued.length} certificate(s) issued; ` : '';
+  const where = pki ? `\n                  certificates and keys in ${pki.pkiDir}/holders` : '';
+  return `${config.signatures}; ${made}${issued}trust store ${config.trustDir}${where}`;
+}
+
+function printBanner(config: Config, modes: string[], pki: DevPki | undefined): void {
   const t = config.topics;
   console.log(`
 Ventanilla is running.
@@ -106,6 +117,7 @@ Ventanilla is running.
   topics          ${t.declarations} (in), ${t.status} (out), ${t.decisions} (agency decisions in),
                   ${t.deadletter} (rejected inputs), ${t.agencyRequestsPrefix}<agency>.requests (agency views)
   agencies        ${modes.join(', ')}
+  signatures      ${signaturesLine(config, pki)}
 
 Try it (in another terminal):
   npx ventanilla submit examples/avocado-import.json

@@ -25,12 +25,17 @@ export function wireHandlers(run: ClearanceRun): void {
   const { declarationId } = run.input.declaration;
   setHandler(statusQuery, () => run.snapshot());
   setHandler(agencyViewQuery, (agency: string) => run.agencyAnswer(agency));
-  setHandler(decideUpdate, ({ decision }) => run.ack(run.handle({ kind: 'officer-decision', decision })), {
-    validator: ({ decision }: DecisionCommand) => validateDecision(run, decision),
-  });
+  setHandler(
+    decideUpdate,
+    ({ decision, signer }) => run.ack(run.handle({ kind: 'officer-decision', decision, signer })),
+    {
+      validator: ({ decision }: DecisionCommand) => validateDecision(run, decision),
+    },
+  );
   setHandler(
     amendUpdate,
-    ({ amendment, receivedAt }) => run.ack(run.handle({ kind: 'amendment', amendment, receivedAt })),
+    ({ amendment, receivedAt, signer }) =>
+      run.ack(run.handle({ kind: 'amendment', amendment, receivedAt, signer })),
     {
       validator: ({ amendment }) => {
         assertIdsMatch(amendment, declarationId, 'amendmentId');
@@ -42,8 +47,8 @@ export function wireHandlers(run: ClearanceRun): void {
   );
   setHandler(
     withdrawUpdate,
-    ({ withdrawal, receivedAt, source }) =>
-      run.ack(run.handle({ kind: 'withdrawal', withdrawal, receivedAt, source })),
+    ({ withdrawal, receivedAt, source, signer }) =>
+      run.ack(run.handle({ kind: 'withdrawal', withdrawal, receivedAt, source, signer })),
     { validator: ({ withdrawal }) => assertIdsMatch(withdrawal, declarationId) },
   );
   setHandler(
@@ -51,8 +56,8 @@ export function wireHandlers(run: ClearanceRun): void {
     ({ receivedAt, source }) => void run.handle({ kind: 'duplicate', receivedAt, source }),
   );
   setHandler(rejectedInputSignal, (notice) => {
-    const { kind: inputKind, receivedAt, source, messages } = notice;
-    run.handle({ kind: 'rejected-input', inputKind, receivedAt, source, messages });
+    const { kind: inputKind, receivedAt, source, messages, code } = notice;
+    run.handle({ kind: 'rejected-input', inputKind, receivedAt, source, messages, code });
   });
 }
 

@@ -40,7 +40,7 @@ export function resumed(input: ClearanceInput, state: ClearanceState): RunRecord
     state,
     sequence: carried?.sequence ?? input.sequenceBase,
     lastEvent: carried?.lastEvent,
-    audit: (carried?.audit ?? [receivedEntry(input.receivedAt)]).map(boundedEntry),
+    audit: (carried?.audit ?? [receivedEntry(input.receivedAt, input.signer)]).map(boundedEntry),
     auditDropped: carried?.auditDropped ?? 0,
     applied: new Set(carried?.appliedIds ?? []),
     deadlines: { ...carried?.deadlines },

@@ -10,10 +10,10 @@ import type {
   Withdrawal,
 } from '../schemas/types.js';
 import type { ReviewDraft } from '../domain/agency-view.js';
-import type { AuditEntry } from '../domain/audit.js';
+import type { AuditEntry, SignerRecord } from '../domain/audit.js';
 import type { ClearanceState } from '../domain/clearance-state.js';
 
-export type { AuditEntry };
+export type { AuditEntry, SignerRecord };
 
 // The clearance workflow's public surface. Clients (intake, decision bridge, CLI) and tests import
 // this module, never the workflow code itself.
@@ -32,6 +32,8 @@ export interface ClearanceInput {
   receivedAt: string;
   /** SHA-256 of the declaration as submitted; a resubmission with another hash is a conflict. */
   contentHash: string;
+  /** Who signed the declaration (verified by intake); recorded in the audit trail's first entry. */
+  signer?: SignerRecord;
   /**
    * Intake published the opening events (RECEIVED, IN_REVIEW: `openingEvents`) and set the
    * matching search attributes at start, so the workflow starts from them instead of publishing
@@ -122,6 +124,8 @@ export interface UpdateAck {
 export interface AmendmentCommand {
   amendment: Amendment;
   receivedAt: string;
+  /** Who signed it, verified by intake against the declaration's trader. */
+  signer?: SignerRecord;
 }
 
 export interface WithdrawalCommand {
@@ -129,10 +133,13 @@ export interface WithdrawalCommand {
   receivedAt: string;
   /** The record it came in (`topic:partition:offset`): a withdrawal without withdrawalId is known by it. */
   source?: string;
+  signer?: SignerRecord;
 }
 
 export interface DecisionCommand {
   decision: AgencyDecision;
+  /** Who signed it, verified against the deciding agency (the bridge, or the CLI's own certificate). */
+  signer?: SignerRecord;
 }
 
 export interface DuplicateNotice {
@@ -146,6 +153,8 @@ export interface RejectedInputNotice {
   receivedAt: string;
   source: string;
   messages: string[];
+  /** The reason code the trader sees (e.g. SIGNER_MISMATCH); INVALID_INPUT when absent. */
+  code?: string;
 }
 
 export const statusQuery = defineQuery<ClearanceSnapshot>('status');

@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../runtime/config.js';
 import { stackDown, stackUp } from '../../infra/stack.js';
+import { ensureTestPki } from './test-pki.js';
 
 /**
  * Uses the same infra code as `npm run stack:up`. When KAFKA_BROKERS / TEMPORAL_ADDRESS are set,
@@ -10,6 +11,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
   const config = loadConfig();
   const say = (line: string) => console.log(`[stack] ${line}`);
   const { started } = await stackUp(config, say);
+  await ensureTestPki();
   return async () => {
     if (started.length > 0) await stackDown(config, say, started);
   };

@@ -6,6 +6,8 @@ import { loadConfig, type Config } from '../../runtime/config.js';
 import { createKafka, createProducer, ensurePipelineTopics } from '../../messaging/kafka.js';
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
+import { SignatureGate } from '../../services/signature-gate.js';
+import { signatureHeaders, TEST_HOLDERS } from './test-pki.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
 import { DecisionBridge } from '../../services/decision-bridge.js';
 import { Intake } from '../../services/intake.js';
@@ -37,6 +39,10 @@ export interface PipelineOptions {
 /** A whole pipeline for one test: its own topics, task queues and groups on the shared stack. */
 export class TestPipeline {
   readonly statuses: Collected[];
+  /** By the pipeline's VENTANILLA_SIGNATURES, against the tests' CA (see isolatedEnv). */
+  readonly gate: SignatureGate;
+  /** The trader of each declaration sent, whose certificate signs its amendments and withdrawals. */
+  private readonly traders = new Map<string, string>();
   private bridge: DecisionBridge | undefined;
   private constructor(
     readonly env: Record<string, string>,
@@ -51,6 +57,7 @@ export class TestPipeline {
     private intake: Intake | undefined,
   ) {
     this.statuses = collector.messages;
+    this.gate = SignatureGate.open(config);
   }
 
   static async start(options: PipelineOptions): Promise<TestPipeline> {
@@ -90,7 +97,7 @@ export class TestPipeline {
     );
     if (options.intake ?? true) await pipeline.startIntake();
     if (options.bridge) {
-      pipeline.bridge = new DecisionBridge({ config, logger, kafka, client });
+      pipeline.bridge = new DecisionBridge({ config, logger, kafka, client, gate: pipeline.gate });
       await pipeline.bridge.start();
     }
     return pipeline;
@@ -98,6 +105,7 @@ export class TestPipeline {
 
   async startIntake(): Promise<void> {
     this.intake = new Intake({
+      gate: this.gate,
       config: this.config,
       logger: this.logger,
       kafka: this.kafka,
@@ -113,7 +121,31 @@ export class TestPipeline {
     this.intake = undefined;
   }
 
+  /**
+   * Sends trader messages as a trader's tool would: each signed by its trader's test certificate
+   * (a declaration's own trader; an amendment's or withdrawal's, the trader of a declaration this
+   * pipeline sent before). A message whose trader has no test certificate goes unsigned.
+   */
   async submit(...messages: object[]): Promise<void> {
+    const records = await Promise.all(
+      messages.map(async (m) => {
+        const { declarationId, trader } = m as { declarationId?: string; trader?: { taxId?: string } };
+        if (declarationId && trader?.taxId) this.traders.set(declarationId, trader.taxId);
+        const rfc = trader?.taxId ?? (declarationId ? this.traders.get(declarationId) : undefined);
+        const value = JSON.stringify(m);
+        const signed = rfc && TEST_HOLDERS.some((h) => h.rfc === rfc);
+        return {
+          key: declarationId ?? null,
+          value,
+          headers: signed ? await signatureHeaders(value, rfc) : {},
+        };
+      }),
+    );
+    await this.producer.send({ topic: this.config.topics.declarations, messages: records });
+  }
+
+  /** Sends trader messages with no signature at all. */
+  async submitUnsigned(...messages: object[]): Promise<void> {
     await this.producer.send({
       topic: this.config.topics.declarations,
       messages: messages.map((m) => ({
@@ -121,6 +153,26 @@ export class TestPipeline {
         value: JSON.stringify(m),
       })),
     });
+  }
+
+  /**
+   * Records signed by the test holder `rfc` (test/support/test-pki.ts); `tamper` changes the value
+   * after signing, `iat` backdates the signature.
+   */
+  async submitSigned(
+    rfc: string,
+    messages: object[],
+    options: { topic?: string; tamper?: (value: string) => string; iat?: number; pkiDir?: string } = {},
+  ): Promise<void> {
+    const records = await Promise.all(
+      messages.map(async (m) => {
+        const value = JSON.stringify(m);
+        const headers = await signatureHeaders(value, rfc, options.iat, options.pkiDir);
+        const key = (m as { declarationId?: string }).declarationId ?? null;
+        return { key, value: options.tamper ? options.tamper(value) : value, headers };
+      }),
+    );
+    await this.producer.send({ topic: options.topic ?? this.config.topics.declarations, messages: records });
   }
 
   async sendDecisions(...decisions: object[]): Promise<void> {

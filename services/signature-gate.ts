@@ -1,0 +1,62 @@
+import type { IHeaders } from 'kafkajs';
+import type { SignerRecord } from '../domain/audit.js';
+import { SignatureRefusal } from '../domain/failures.js';
+import { SIGNATURE_HEADER } from '../identity/jws.js';
+import { SignatureVerifier, signerMismatch } from '../identity/signature-verifier.js';
+import { TrustStore } from '../identity/trust-store.js';
+import type { Config, SignaturePolicy } from '../runtime/config.js';
+
+/** Who signed a record, or why it is refused (design.md §10). */
+export type SignatureVerdict =
+  { ok: true; signer?: SignerRecord } | { ok: false; code: SignatureRefusal; message: string };
+
+/** Whose signature the record must carry: the trader's RFC, or the deciding agency (`OU`). */
+export interface ExpectedSigner {
+  rfc?: string;
+  ou?: string;
+}
+
+/**
+ * VENTANILLA_SIGNATURES applied to records: intake and the decision bridge ask it who signed each
+ * one. The trust store is opened once, at startup, so a missing one stops the process with the
+ * fix instead of refusing every record.
+ */
+export class SignatureGate {
+  private constructor(
+    private readonly policy: SignaturePolicy,
+    private readonly verifier?: SignatureVerifier,
+  ) {}
+
+  static open(config: Pick<Config, 'signatures' | 'trustDir'>): SignatureGate {
+    if (config.signatures === 'off') return new SignatureGate('off');
+    return new SignatureGate(config.signatures, new SignatureVerifier(TrustStore.load(config.trustDir)));
+  }
+
+  get enabled(): boolean {
+    return this.verifier !== undefined;
+  }
+
+  /** Verifies the signature header over the record's exact value bytes, signed near its timestamp. */
+  async check(
+    record: { value: Buffer | null; headers?: IHeaders },
+    timestampMs: number,
+    expected: ExpectedSigner,
+  ): Promise<SignatureVerdict> {
+    if (!this.verifier) return { ok: true };
+    const header = record.headers?.[SIGNATURE_HEADER];
+    if (Array.isArray(header)) {
+      return {
+        ok: false,
+        code: SignatureRefusal.Invalid,
+        message: `more than one ${SIGNATURE_HEADER} header`,
+      };
+    }
+    if (header === undefined && this.policy === 'optional') return { ok: true };
+    const verdict = await this.verifier.verify(record.value ?? Buffer.alloc(0), header, timestampMs);
+    if (!verdict.ok) return { ok: false, code: verdict.code, message: verdict.message };
+    const mismatch = signerMismatch(verdict.signer, expected);
+    if (mismatch) return { ok: false, code: SignatureRefusal.SignerMismatch, message: mismatch };
+    const { rfc, serial, fingerprint } = verdict.signer;
+    return { ok: true, signer: { rfc, serial, fingerprint } };
+  }
+}
