@@ -7,11 +7,14 @@ import type { Declaration } from '../schemas/types.js';
  */
 export const EXPECTED_AGENCIES = ['CUSTOMS', 'ECONOMY', 'HEALTH', 'AGRICULTURE'];
 
+/** The trader of every bench declaration; its certificate signs them (bench/bench-pki.ts). */
+export const BENCH_TRADER = { taxId: 'BEN010101AB1', name: 'Benchmark Trading SA de CV' };
+
 export function benchDeclaration(declarationId: string): Declaration {
   return {
     kind: 'declaration',
     declarationId,
-    trader: { taxId: 'BEN010101AB1', name: 'Benchmark Trading SA de CV' },
+    trader: BENCH_TRADER,
     regime: 'IMPORT',
     customsOffice: '240',
     items: [

@@ -19,6 +19,7 @@ import type { HostSettings } from './host-protocol.js';
 import { Host } from './hosts.js';
 import { PrivateTemporal } from './private-temporal.js';
 import { historyProfile } from './history.js';
+import { benchSigner } from './bench-pki.js';
 import { median, percentiles, SideLedger } from './load.js';
 import {
   printSummary,
@@ -99,6 +100,7 @@ Experiments (each moves the run away from production; the result file records th
                           the CPU cost of a change at equal load; the throughput keys are null)
   --sqlite-pragma P       with --temporal private: use this pragma instead of the stack's
                           (journal_mode=wal, synchronous=normal); repeat for several
+  --unsigned              S unsigned (VENTANILLA_SIGNATURES=off) instead of signed and verified
   --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/<run>-prof/
   -h, --help              this text
 `;
@@ -133,6 +135,7 @@ interface Settings {
   sqlitePragmas: string[] | undefined;
   dynamicConfig: string[] | undefined;
   cpuProf: boolean;
+  unsigned: boolean;
   fixedRate: number | undefined;
   /** First ramp: multiply the rate by `growth` until a step fails, then bisect to `precision`. */
   growth: number;
@@ -157,6 +160,7 @@ function parseSettings(): Settings | undefined {
       'quiet-cores': { type: 'string' },
       'quiet-budget-seconds': { type: 'string' },
       'log-level': { type: 'string' },
+      unsigned: { type: 'boolean', default: false },
       partitions: { type: 'string' },
       layout: { type: 'string', default: 'single' },
       'wf-worker-options': { type: 'string' },
@@ -214,6 +218,7 @@ function parseSettings(): Settings | undefined {
     sqlitePragmas: values['sqlite-pragma'],
     dynamicConfig: values['dynamic-config'],
     cpuProf: values['cpu-prof'],
+    unsigned: values.unsigned,
     fixedRate:
       values['fixed-rate'] === undefined ? undefined : num('fixed-rate', values['fixed-rate'], 0, 0.5, 5000),
     retries: quick ? 1 : 2,
@@ -259,6 +264,7 @@ async function main(): Promise<number> {
     throw new Error(
       `the bench declaration goes to ${EXPECTED_AGENCIES.join(', ')}; the registry has ${agencies}`,
     );
+  const signing = await benchSigner(base.home);
   // The pipeline's own topics, queues and groups, isolated as the tests isolate theirs; every
   // agency automatic; a clearance closes as soon as it has cleared (no retention).
   const env: Record<string, string> = {
@@ -268,8 +274,9 @@ async function main(): Promise<number> {
     VENTANILLA_INTAKE_GROUP: `${runId}-intake`,
     VENTANILLA_DECISIONS_GROUP: `${runId}-decisions`,
     VENTANILLA_CLOSED_RETENTION: '0s',
-    // The load generator does not sign yet (issue 12, item 5): until it does, S runs unsigned.
-    VENTANILLA_SIGNATURES: 'off',
+    // As in production: every declaration signed by its trader and verified at intake.
+    VENTANILLA_SIGNATURES: settings.unsigned ? 'off' : 'required',
+    VENTANILLA_TRUST_DIR: signing.dirs.trustDir,
     VENTANILLA_AGENCY_MODES: agencies.map((a) => `${a}=auto`).join(','),
     LOG_LEVEL: settings.logLevel,
     ...(settings.partitions ? { VENTANILLA_TOPIC_PARTITIONS: String(settings.partitions) } : {}),
@@ -330,7 +337,7 @@ async function main(): Promise<number> {
       startBaselineWorkflows(temporalClient, b0Queue, b0AgencyQueues, offers, b0),
     );
     const s = new SideLedger('S', `${runId.toUpperCase()}-S`, (offers) =>
-      produceDeclarations(producer, config, offers, s),
+      produceDeclarations(producer, config, offers, s, settings.unsigned ? undefined : signing.sign),
     );
     observer = await observeStatuses(kafka, config, s);
     const events = observer.events;
@@ -594,6 +601,7 @@ function experimentLabel(settings: Settings): string {
   if (settings.fixedRate !== undefined) parts.push(`fixed-rate=${settings.fixedRate}`);
   if (settings.sqlitePragmas) parts.push(`sqlite=${settings.sqlitePragmas.join(',')}`);
   if (settings.dynamicConfig) parts.push(`dynamic-config=${settings.dynamicConfig.join(',')}`);
+  if (settings.unsigned) parts.push('unsigned');
   return parts.join(' ') || 'production';
 }
 

@@ -39,18 +39,16 @@ export function produceDeclarations(
   config: Config,
   offers: Offer[],
   ledger: SideLedger,
+  sign?: (value: string) => Promise<Record<string, string>>,
 ): void {
-  producer
-    .send({
-      topic: config.topics.declarations,
-      acks: -1,
-      // The record timestamp is the offer time: latency runs from it to the final status event.
-      messages: offers.map(({ id, at }) => ({
-        key: id,
-        value: JSON.stringify(benchDeclaration(id)),
-        timestamp: String(at),
-      })),
-    })
+  // The record timestamp is the offer time: latency runs from it (signing included, as a trader's
+  // tool signs before it sends) to the final status event.
+  const records = offers.map(async ({ id, at }) => {
+    const value = JSON.stringify(benchDeclaration(id));
+    return { key: id, value, timestamp: String(at), ...(sign ? { headers: await sign(value) } : {}) };
+  });
+  Promise.all(records)
+    .then((messages) => producer.send({ topic: config.topics.declarations, acks: -1, messages }))
     .catch((error: unknown) => ledger.fail(error));
 }
 

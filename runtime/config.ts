@@ -46,7 +46,7 @@ export interface Config {
   topicPartitions: number;
   /** Whether trader messages and agency decisions must be signed (design.md §10). */
   signatures: SignaturePolicy;
-  /** The development PKI: its CA, and the holders' certificates and keys (`$VENTANILLA_HOME/pki`). */
+  /** The development PKI: its CA, and the holders' certificates and keys (`VENTANILLA_PKI_DIR`, default `$VENTANILLA_HOME/pki`). */
   pkiDir: string;
   /** The trust store: CA certificates, `revoked.txt` and CRLs (`VENTANILLA_TRUST_DIR`, default `<pkiDir>/trust`). */
   trustDir: string;
@@ -79,7 +79,7 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Config {
   const prefix = env.VENTANILLA_TOPIC_PREFIX ?? '';
   const home = env.VENTANILLA_HOME || join(homedir(), '.cache', 'ventanilla');
-  const pkiDir = join(home, 'pki');
+  const pkiDir = env.VENTANILLA_PKI_DIR || join(home, 'pki');
   const topic = (name: string, fallback: string) => prefix + (env[name] || fallback);
   return {
     kafkaBrokers: parseBrokers(env.KAFKA_BROKERS || DEFAULT_KAFKA_BROKERS),

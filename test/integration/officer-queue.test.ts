@@ -1,9 +1,10 @@
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { devOfficerRfc } from '../../identity/dev-holders.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleDeclaration, uniqueId } from '../support/fixtures.js';
 import type { AgencyDecision, DeadLetterRecord, Declaration, Item, Registry } from '../../schemas/types.js';
 import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
-import { statusQuery } from '../../workflows/messages.js';
+import { statusQuery, type ClearanceSnapshot } from '../../workflows/messages.js';
 import { runCli, runCliJson } from '../support/cli.js';
 import { collectTopic, waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
@@ -117,7 +118,8 @@ describe('officer console and decision bridge', () => {
     );
     expect(shown.review.documents.map((d) => d.type)).toEqual(['SANITARY_PERMIT']);
 
-    const decided = await runCli(pipeline.env, [
+    // The officer recorded is the certificate's holder: a typed name that is somebody else's is refused.
+    const impostor = await runCli(pipeline.env, [
       'decide',
       'HEALTH',
       declaration.declarationId,
@@ -125,12 +127,23 @@ describe('officer console and decision bridge', () => {
       '--officer',
       'ana.lopez',
     ]);
+    expect(impostor.code).toBe(2);
+    expect(impostor.stderr).toContain("--officer ana.lopez is not the certificate's holder");
+    const decided = await runCli(pipeline.env, ['decide', 'HEALTH', declaration.declarationId, 'approve']);
     expect(decided.code, decided.stderr).toBe(0);
     expect(decided.stdout).toContain('HEALTH APPROVED');
     const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
+    const officer = devOfficerRfc('HEALTH');
     expect(final.decisions).toContainEqual(
-      expect.objectContaining({ agency: 'HEALTH', by: 'officer', officer: 'ana.lopez' }),
+      expect.objectContaining({ agency: 'HEALTH', by: 'officer', officer }),
     );
+    const status = await runCliJson<{ snapshot: ClearanceSnapshot }>(pipeline.env, [
+      'status',
+      declaration.declarationId,
+    ]);
+    const signed = status.snapshot.audit.find((a) => a.type === 'decision' && a.agency === 'HEALTH');
+    expect(signed?.signer).toMatchObject({ rfc: officer });
+    expect(signed?.signer?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('a rejection over Kafka withdraws the other pending agency', async () => {

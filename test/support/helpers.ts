@@ -30,6 +30,7 @@ export function isolatedEnv(overrides: Record<string, string> = {}): Record<stri
     // ones are verified against the tests' own CA all the same.
     VENTANILLA_SIGNATURES: 'optional',
     VENTANILLA_TRUST_DIR: TEST_PKI.trustDir,
+    VENTANILLA_PKI_DIR: TEST_PKI.pkiDir,
     ...overrides,
   };
 }
