@@ -166,25 +166,18 @@ describe('signed agency decisions', () => {
     await pipeline.submitSigned(TRADER, [declaration]);
     await pipeline.waitForStatus(declaration.declarationId, 'IN_REVIEW');
     const { declarationId } = declaration;
-    const forged = sampleAgencyDecision({
-      declarationId,
-      agency: 'AGRICULTURE',
-      officer: devOfficerRfc('HEALTH'),
-    });
-    await pipeline.submitSigned(devOfficerRfc('HEALTH'), [forged], {
-      topic: pipeline.config.topics.decisions,
-    });
+    /** AGRICULTURE's decision, signed by the dev officer of `agency`. */
+    const decideAs = (agency: string) =>
+      pipeline.submitSigned(
+        devOfficerRfc(agency),
+        [sampleAgencyDecision({ declarationId, agency: 'AGRICULTURE', officer: devOfficerRfc(agency) })],
+        { topic: pipeline.config.topics.decisions },
+      );
+    await decideAs('HEALTH');
     const letter = await letterFor(declarationId);
     expect(letter.reason).toBe('SIGNER_MISMATCH');
 
-    const real = sampleAgencyDecision({
-      declarationId,
-      agency: 'AGRICULTURE',
-      officer: devOfficerRfc('AGRICULTURE'),
-    });
-    await pipeline.submitSigned(devOfficerRfc('AGRICULTURE'), [real], {
-      topic: pipeline.config.topics.decisions,
-    });
+    await decideAs('AGRICULTURE');
     await pipeline.waitForStatus(declarationId, 'CLEARED');
     const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(declarationId));
     const snapshot = await handle.query(statusQuery);
