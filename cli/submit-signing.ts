@@ -19,21 +19,31 @@ export async function signatureHeaders(
   if (ctx.config.signatures === 'off') return records.map(() => undefined);
   const headers: Array<Record<string, string> | undefined> = [];
   for (const record of records) {
-    const rfc = flags.cert ? undefined : await signerRfc(ctx, record);
-    if (!flags.cert && !rfc) {
-      // An invalid message sent with --force may name no trader; the pipeline refuses it anyway.
-      if (record.problems.length > 0) {
-        headers.push(undefined);
-        continue;
-      }
-      throw new CliError(
-        `cannot tell who signs ${record.kind ?? 'message'} ${record.key ?? ''}: no open declaration names its trader. Pass --cert and --key.`,
-      );
+    try {
+      headers.push(await signatureHeader(ctx, record, flags));
+    } catch (error) {
+      // An invalid message sent with --force may name no trader, or one without a certificate:
+      // it goes unsigned, and the pipeline dead-letters it for what is wrong with it anyway.
+      if (record.problems.length === 0) throw error;
+      headers.push(undefined);
     }
-    const signer = signerFor(ctx, flags, rfc);
-    headers.push({ [SIGNATURE_HEADER]: await signDetached(Buffer.from(record.value), signer) });
   }
   return headers;
+}
+
+async function signatureHeader(
+  ctx: CliContext,
+  record: RecordValue,
+  flags: SigningFlags,
+): Promise<Record<string, string>> {
+  const rfc = flags.cert ? undefined : await signerRfc(ctx, record);
+  if (!flags.cert && !rfc) {
+    throw new CliError(
+      `cannot tell who signs ${record.kind ?? 'message'} ${record.key ?? ''}: no open declaration names its trader. Pass --cert and --key.`,
+    );
+  }
+  const signer = signerFor(ctx, flags, rfc);
+  return { [SIGNATURE_HEADER]: await signDetached(Buffer.from(record.value), signer) };
 }
 
 async function signerRfc(ctx: CliContext, record: RecordValue): Promise<string | undefined> {

@@ -6,15 +6,10 @@ import { reason } from './identity-error.js';
 import { SIGNATURE_ALG } from './jws.js';
 import { readDetachedJws, type DetachedJws } from './jws-header.js';
 import type { TrustSnapshot, TrustStore } from './trust-store.js';
+import type { SignatureRefusal } from '../domain/failures.js';
 
-/** The refusal reasons of design.md §10, as the trader reads them on a REJECTED status. */
-export type SignatureRefusalCode =
-  | 'SIGNATURE_MISSING'
-  | 'SIGNATURE_INVALID'
-  | 'CERTIFICATE_UNTRUSTED'
-  | 'CERTIFICATE_EXPIRED'
-  | 'CERTIFICATE_REVOKED'
-  | 'SIGNER_MISMATCH';
+/** The refusal reasons of design.md §10; domain/failures.ts owns the list. */
+export type SignatureRefusalCode = SignatureRefusal;
 
 /** Who signed: what the audit trail keeps (RFC, serial, fingerprint) and what callers match. */
 export interface VerifiedSigner {

@@ -9,6 +9,7 @@ import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { collectTopic, waitFor, type Collected } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
+import { withSignatures } from '../support/test-pki.js';
 
 // Issue 10: inputs an attacker or a careless trader sends. Each must end in exactly one place, with
 // the trader told whenever the declaration can be identified, and none may hold up the others.
@@ -38,8 +39,13 @@ function lettersFor(ref: (l: DeadLetterRecord) => boolean): DeadLetterRecord[] {
     .filter(ref);
 }
 
+/** Valid messages go signed by their trader, as any trader's tool sends them; garbage as it is. */
 async function produce(messages: Message[]): Promise<void> {
-  await pipeline.producer.send({ topic: pipeline.config.topics.declarations, acks: -1, messages });
+  await pipeline.producer.send({
+    topic: pipeline.config.topics.declarations,
+    acks: -1,
+    messages: await withSignatures(messages),
+  });
 }
 
 /** A declaration that clears with no officer: CUSTOMS only (no chapter routes to AGRICULTURE). */
@@ -167,7 +173,9 @@ describe('record timestamps a producer chose', () => {
         .send({
           topic: pipeline.config.topics.declarations,
           acks: -1,
-          messages: [{ key: declaration.declarationId, value: JSON.stringify(declaration), timestamp }],
+          messages: await withSignatures([
+            { key: declaration.declarationId, value: JSON.stringify(declaration), timestamp },
+          ]),
         })
         .then(
           () => true,

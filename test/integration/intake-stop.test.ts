@@ -6,6 +6,7 @@ import { waitFor } from '../support/helpers.js';
 import { IntakeProcess } from '../support/intake-process.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
 import { PrivateTemporal } from '../support/private-temporal.js';
+import { withSignatures } from '../support/test-pki.js';
 
 // Issue 10, defect 2: SIGTERM stops the process within a stated bound, even mid-record, and a
 // hostile record key never blocks the process.
@@ -36,13 +37,13 @@ describe('intake process under SIGTERM', () => {
     try {
       await pipeline.producer.send({
         topic: pipeline.config.topics.declarations,
-        messages: [
+        messages: await withSignatures([
           { partition: 0, key: Buffer.alloc(700_000, 0xff), value: '{"kind":"declaration"}' },
           ...[1, 2].map((partition) => {
             const declaration = sampleDeclaration();
             return { partition, key: declaration.declarationId, value: JSON.stringify(declaration) };
           }),
-        ],
+        ]),
       });
       await waitFor(
         'a hand-off to be retried',

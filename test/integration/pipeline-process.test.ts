@@ -6,6 +6,8 @@ import type { StatusEvent } from '../../schemas/types.js';
 import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { collectTopic, deleteTopicsWithPrefix, isolatedEnv, testKafka, waitFor } from '../support/helpers.js';
 import { IntakeProcess } from '../support/intake-process.js';
+import { withSignatures } from '../support/test-pki.js';
+import { devOfficerRfc } from '../../identity/dev-holders.js';
 
 // What `npm start` runs: services/pipeline.worker.ts, one process with the Temporal workers, intake
 // and the decision bridge, intake starting clearances eagerly on the workers' connection.
@@ -35,7 +37,7 @@ describe('the pipeline process', () => {
     const id = declaration.declarationId;
     await producer.send({
       topic: config.topics.declarations,
-      messages: [{ key: id, value: JSON.stringify(declaration) }],
+      messages: await withSignatures([{ key: id, value: JSON.stringify(declaration) }]),
     });
     const events = () =>
       statuses.messages
@@ -46,20 +48,23 @@ describe('the pipeline process', () => {
 
     await producer.send({
       topic: config.topics.decisions,
-      messages: [
-        {
-          key: id,
-          value: JSON.stringify({
-            decisionId: `${id}-agri`,
-            declarationId: id,
-            agency: 'AGRICULTURE',
-            officer: 'ana.lopez',
-            outcome: 'APPROVED',
-            reasons: [],
-            at: new Date().toISOString(),
-          }),
-        },
-      ],
+      messages: await withSignatures(
+        [
+          {
+            key: id,
+            value: JSON.stringify({
+              decisionId: `${id}-agri`,
+              declarationId: id,
+              agency: 'AGRICULTURE',
+              officer: devOfficerRfc('AGRICULTURE'),
+              outcome: 'APPROVED',
+              reasons: [],
+              at: new Date().toISOString(),
+            }),
+          },
+        ],
+        devOfficerRfc('AGRICULTURE'),
+      ),
     });
     const cleared = await waitFor('CLEARED', () => events().find((e) => e.status === 'CLEARED'));
     expect(cleared.agencies).toEqual({ CUSTOMS: 'APPROVED', AGRICULTURE: 'APPROVED' });

@@ -6,6 +6,7 @@ import { statusQuery } from '../../workflows/messages.js';
 import type { DeclarationMix, MixRecord } from './declaration-mix.js';
 import { readDeadLetters } from '../../ops/dead-letter-store.js';
 import { waitFor } from './helpers.js';
+import { withSignatures } from './test-pki.js';
 import type { TestPipeline } from './pipeline.js';
 
 export interface SentRecord {
@@ -15,6 +16,9 @@ export interface SentRecord {
 }
 
 /** Produces the records one by one, remembering where each landed, so each can be traced. */
+/** The trader of every declaration in the mix (test/support/declaration-mix.ts). */
+const MIX_TRADER = 'MIX010101AB1';
+
 export async function produceMix(
   pipeline: TestPipeline,
   records: MixRecord[],
@@ -25,7 +29,8 @@ export async function produceMix(
     const [meta] = await pipeline.producer.send({
       topic: pipeline.config.topics.declarations,
       acks: -1,
-      messages: [{ key: record.key, value: record.value }],
+      // Signed as the mix's trader's tool would (design.md §10); garbage is refused before that.
+      messages: await withSignatures([{ key: record.key, value: record.value }], MIX_TRADER),
     });
     sent.push({ record, partition: meta!.partition, offset: meta!.baseOffset! });
     await onEach?.(index);

@@ -26,9 +26,8 @@ export function isolatedEnv(overrides: Record<string, string> = {}): Record<stri
     VENTANILLA_INTAKE_GROUP: `${id}-intake`,
     VENTANILLA_DECISIONS_GROUP: `${id}-decisions`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-    // Until every test signs what it sends (issue 12, item 5), unsigned messages pass; signed
-    // ones are verified against the tests' own CA all the same.
-    VENTANILLA_SIGNATURES: 'optional',
+    // As in production, every message must be signed (VENTANILLA_SIGNATURES defaults to required);
+    // the tests' own CA is the trust store, and their holders sign (test/support/test-pki.ts).
     VENTANILLA_TRUST_DIR: TEST_PKI.trustDir,
     VENTANILLA_PKI_DIR: TEST_PKI.pkiDir,
     ...overrides,

@@ -7,7 +7,8 @@ import { createKafka, createProducer, ensurePipelineTopics } from '../../messagi
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
 import { SignatureGate } from '../../services/signature-gate.js';
-import { signatureHeaders, TEST_HOLDERS } from './test-pki.js';
+import { signatureHeaders, TEST_HOLDERS, withSignatures } from './test-pki.js';
+import { devOfficerRfc } from '../../identity/dev-holders.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
 import { DecisionBridge } from '../../services/decision-bridge.js';
 import { Intake } from '../../services/intake.js';
@@ -175,14 +176,18 @@ export class TestPipeline {
     await this.producer.send({ topic: options.topic ?? this.config.topics.declarations, messages: records });
   }
 
+  /** Agency decisions, each signed by the dev officer of its agency (an unknown agency's go unsigned). */
   async sendDecisions(...decisions: object[]): Promise<void> {
-    await this.producer.send({
-      topic: this.config.topics.decisions,
-      messages: decisions.map((d) => ({
-        key: (d as { declarationId?: string }).declarationId ?? null,
-        value: JSON.stringify(d),
-      })),
-    });
+    const messages = await Promise.all(
+      decisions.map(async (d) => {
+        const { declarationId, agency } = d as { declarationId?: string; agency?: string };
+        const record = { key: declarationId ?? null, value: JSON.stringify(d) };
+        return typeof agency === 'string'
+          ? (await withSignatures([record], devOfficerRfc(agency)))[0]!
+          : record;
+      }),
+    );
+    await this.producer.send({ topic: this.config.topics.decisions, messages });
   }
 
   /** Status events of one declaration, in sequence order, repeats dropped as a consumer would. */
