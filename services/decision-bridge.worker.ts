@@ -7,6 +7,7 @@ import { SignatureGate } from './signature-gate.js';
 runProcess('decision-bridge', async ({ config, logger }) => {
   const { kafka } = await openPipeline(config, logger, 'ventanilla-decisions');
   const gate = SignatureGate.open(config);
+  await gate.report(logger);
   const client = await connectTemporal(config);
   const bridge = new DecisionBridge({ config, logger, kafka, client, gate });
   await bridge.start();

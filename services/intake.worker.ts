@@ -7,6 +7,7 @@ import { SignatureGate } from './signature-gate.js';
 runProcess('intake', async ({ config, logger }) => {
   const { registry, kafka } = await openPipeline(config, logger, 'ventanilla-intake');
   const gate = SignatureGate.open(config);
+  await gate.report(logger);
   const client = await connectTemporal(config);
   const intake = new Intake({ config, logger, kafka, client, registry, gate });
   await intake.start();

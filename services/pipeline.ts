@@ -24,6 +24,7 @@ export async function startPipeline(options: TemporalWorkersOptions): Promise<Ru
   const { config, logger, kafka, registry } = options;
   // Before anything connects: a missing trust store stops the process with its fix.
   const gate = SignatureGate.open(config);
+  await gate.report(logger);
   // One producer and one status sender for the process: intake's opening events and the
   // workflows' later ones go out in the same produce requests.
   const producer = createProducer(kafka);

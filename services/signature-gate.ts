@@ -10,6 +10,12 @@ import type { Config, SignaturePolicy } from '../runtime/config.js';
 export type SignatureVerdict =
   { ok: true; signer?: SignerRecord } | { ok: false; code: SignatureRefusal; message: string };
 
+/** The two levels the startup report writes at (a pino logger has them). */
+export interface StartupLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
 /** Whose signature the record must carry: the trader's RFC, or the deciding agency (`OU`). */
 export interface ExpectedSigner {
   rfc?: string;
@@ -24,12 +30,29 @@ export interface ExpectedSigner {
 export class SignatureGate {
   private constructor(
     private readonly policy: SignaturePolicy,
-    private readonly verifier?: SignatureVerifier,
+    private readonly trust?: TrustStore,
+    private readonly verifier = trust && new SignatureVerifier(trust),
   ) {}
 
   static open(config: Pick<Config, 'signatures' | 'trustDir'>): SignatureGate {
     if (config.signatures === 'off') return new SignatureGate('off');
-    return new SignatureGate(config.signatures, new SignatureVerifier(TrustStore.load(config.trustDir)));
+    return new SignatureGate(config.signatures, TrustStore.load(config.trustDir));
+  }
+
+  /**
+   * Says once, at startup, what the services verify against, and what in the trust store they
+   * could not use (a broken CA file, a bad line of revoked.txt, a CRL no trusted CA signed), so
+   * that an operator learns of it before traders do.
+   */
+  async report(logger: StartupLog): Promise<void> {
+    if (!this.trust) {
+      logger.warn({ policy: this.policy }, 'signatures are not verified (VENTANILLA_SIGNATURES=off)');
+      return;
+    }
+    const { anchors, problems } = await this.trust.current();
+    const trustDir = this.trust.dir;
+    logger.info({ policy: this.policy, trustDir, anchors: anchors.length }, 'verifying signatures');
+    for (const problem of problems) logger.warn({ trustDir }, `trust store: ${problem}`);
   }
 
   get enabled(): boolean {
