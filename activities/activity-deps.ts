@@ -1,5 +1,4 @@
 import type { Producer } from 'kafkajs';
-import type { CoalescingSender } from '../messaging/coalescing-sender.js';
 import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import type { AgencyAdapter } from './adapters/adapter.js';
@@ -8,8 +7,6 @@ import type { AgencyAdapter } from './adapters/adapter.js';
 export interface ActivityDeps {
   config: Config;
   producer: Producer;
-  /** Status events of the whole process share produce requests through one sender, when given. */
-  statusSender?: CoalescingSender;
   logger: Logger;
   /** Adapters beyond the built-in ones, by name (a new agency's checks). */
   extraAdapters?: Record<string, AgencyAdapter>;

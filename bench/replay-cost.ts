@@ -24,6 +24,7 @@ import {
 import { CLEARANCE_WORKER_SETTINGS, WORKFLOWS_PATH } from '../services/temporal-workers.js';
 import { historyFromJSON } from '../test/support/history-json.js';
 import { BASELINE_WORKFLOWS_PATH } from './host-protocol.js';
+import { REPLAY_STATUS_SINKS } from '../activities/status-publisher.js';
 
 const HELP = `Usage: npx tsx bench/replay-cost.ts S.history.json B0.history.json [--times N] [--rounds R]
 
@@ -41,7 +42,11 @@ async function costPerReplay(
 ): Promise<number> {
   const started = process.cpuUsage();
   const replays = Worker.runReplayHistories(
-    { workflowBundle: bundle, reuseV8Context: CLEARANCE_WORKER_SETTINGS.reuseV8Context },
+    {
+      workflowBundle: bundle,
+      reuseV8Context: CLEARANCE_WORKER_SETTINGS.reuseV8Context,
+      sinks: REPLAY_STATUS_SINKS,
+    },
     Array.from({ length: times }, (_, i) => ({ workflowId: `replay-${i}`, history })),
   );
   for await (const result of replays) {

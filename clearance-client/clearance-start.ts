@@ -32,6 +32,7 @@ export function clearanceInput(
     continueAsNewAfterBytes: config.continueAsNewAfterBytes,
     autoReviewsUnscoped: true,
     autoProgressHeld: true,
+    statusBySink: true,
   };
 }
 

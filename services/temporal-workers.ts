@@ -9,9 +9,10 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Kafka, Producer } from 'kafkajs';
-import type { CoalescingSender } from '../messaging/coalescing-sender.js';
+import { CoalescingSender } from '../messaging/coalescing-sender.js';
 import type { AgencyAdapter } from '../activities/adapters/adapter.js';
 import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
+import { statusSinks } from '../activities/status-publisher.js';
 import { agencyTaskQueue, ConfigError, type Config } from '../runtime/config.js';
 import { createProducer } from '../messaging/kafka.js';
 import type { Logger } from '../runtime/logger.js';
@@ -117,20 +118,16 @@ export async function startTemporalWorkers(options: TemporalWorkersOptions): Pro
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const producer = options.producer ?? createProducer(kafka);
   if (!options.producer) await producer.connect();
-  const deps = {
-    config,
-    producer,
-    logger,
-    extraAdapters: options.extraAdapters,
-    statusSender: options.statusSender,
-  };
+  const deps = { config, producer, logger, extraAdapters: options.extraAdapters };
+  const statusSender = options.statusSender ?? new CoalescingSender(producer);
   const workers: Worker[] = [
     await Worker.create({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       workflowBundle,
-      activities: createClearanceActivities(deps),
+      activities: createClearanceActivities(deps, statusSender),
+      sinks: statusSinks(deps, statusSender),
       ...CLEARANCE_WORKER_SETTINGS,
       ...options.overrides?.workflow,
     }),

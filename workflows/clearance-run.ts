@@ -1,6 +1,7 @@
-import { ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxySinks, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { WithdrawalNotice } from '../activities/agency-request-publisher.js';
 import type { ClearanceActivities } from '../activities/create-activities.js';
+import type { StatusSinks } from '../activities/status-publisher.js';
 import { agencyView } from '../domain/agency-view.js';
 import {
   reduce,
@@ -24,6 +25,9 @@ import { carriedState, resumed, type RunRecord } from './continue-as-new.js';
 import type { AgencyViewAnswer, ClearanceInput, ClearanceSnapshot, UpdateAck } from './messages.js';
 import { ReviewRunner, type ReviewEvents } from './review-runner.js';
 import { serialKafkaActivities } from './serial-activities.js';
+import type { StatusDraft } from '../domain/status-events.js';
+
+const { clearanceStatus } = proxySinks<StatusSinks>();
 
 /**
  * One run of a clearance: it keeps what the reducer returns, carries out the effects (reviews to
@@ -115,21 +119,31 @@ export class ClearanceRun {
     record.lastEvent = next.lastEvent;
     const withdrawing = this.withdrawNotices;
     this.withdrawNotices = [];
+    if (this.input.statusBySink) {
+      if (next.drafts.length) this.publishedAt = publishBySink(next.drafts);
+      if (withdrawing.length) await this.kafka.publishReviewWithdrawn(withdrawing);
+    } else {
+      await this.publishByActivity(next.drafts, withdrawing);
+    }
+    this.upsertSearch();
+  }
+
+  /** How runs started before `statusBySink` publish, as their histories recorded it. */
+  private async publishByActivity(drafts: StatusDraft[], withdrawing: WithdrawalNotice[]): Promise<void> {
     // Both in flight at once (they run one after the other, see serial-activities.ts); most
     // flushes have status events only, and skip the extra promises of Promise.all.
     const published = withdrawing.length
       ? (
           await Promise.all([
-            next.drafts.length ? this.kafka.publishStatus(next.drafts) : undefined,
+            drafts.length ? this.kafka.publishStatus(drafts) : undefined,
             this.kafka.publishReviewWithdrawn(withdrawing),
           ])
         )[0]
-      : next.drafts.length
-        ? await this.kafka.publishStatus(next.drafts)
+      : drafts.length
+        ? await this.kafka.publishStatus(drafts)
         : undefined;
     // Histories recorded before publishStatus returned its stamp replay with no result.
     if (published?.at) this.publishedAt = published.at;
-    this.upsertSearch();
   }
 
   /** The clearance failed: its last audit entry, then the failure that closes the workflow. */
@@ -224,6 +238,19 @@ export class ClearanceRun {
     this.lastSearch = key;
     upsertSearchAttributes(searchUpdates(search));
   }
+}
+
+/**
+ * Hands the events to the worker's status sink, which publishes them before this workflow task is
+ * recorded (see `StatusSinks`). Stamped with the task's time, so a replay stamps the same.
+ */
+function publishBySink(drafts: StatusDraft[]): string {
+  // Not the host's clock: in a workflow, Date is the workflow task's start, recorded in history
+  // and the same on replay. Stamping here spares a local activity whose only job is the time.
+  // eslint-disable-next-line no-restricted-syntax
+  const at = new Date().toISOString();
+  clearanceStatus.publish(drafts, at);
+  return at;
 }
 
 /** An automatic review's decision that does more than report progress: the trader hears of it at once. */

@@ -56,6 +56,14 @@ export interface ClearanceInput {
    * replay publishing each decision, as they were recorded.
    */
   autoProgressHeld?: boolean;
+  /**
+   * Status events go out through the worker's status sink (`StatusSinks`), awaited by the SDK
+   * before the workflow task completes, instead of a local activity: per clearance one workflow
+   * activation, one local activity and one marker fewer for every status the workflow publishes.
+   * Set by every start of this version; runs started before lack it and replay their local
+   * activities as recorded.
+   */
+  statusBySink?: boolean;
   /** Runs before this one (continue-as-new). */
   run?: number;
   /** How long the workflow stays open after a final status, answering duplicates and late messages. */

@@ -1,15 +1,16 @@
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
 import { createKafka, createProducer, ensurePipelineTopics } from '../../messaging/kafka.js';
 import { createRootLogger, type Logger } from '../../runtime/logger.js';
 import { loadRegistry } from '../../runtime/registry.js';
-import { SignatureGate } from '../../services/signature-gate.js';
+import { SignatureGate } from '../../identity/signature-gate.js';
 import { signatureHeaders, TEST_HOLDERS, withSignatures } from './test-pki.js';
 import { devOfficerRfc } from '../../identity/dev-holders.js';
 import type { Registry, StatusEvent } from '../../schemas/types.js';
+import { CoalescingSender } from '../../messaging/coalescing-sender.js';
 import { DecisionBridge } from '../../services/decision-bridge.js';
 import { Intake } from '../../services/intake.js';
 import {
@@ -35,6 +36,23 @@ export interface PipelineOptions {
   intake?: boolean;
   /** Start the decision bridge (trade.agency.decisions) too (default false). */
   bridge?: boolean;
+  /** Awaited before the workers send each batch of status records to Kafka (to hold one back). */
+  beforeStatusSend?: (messages: Message[]) => Promise<void>;
+}
+
+/** The workers' status sender, with a test's hook before each send. */
+class HookedSender extends CoalescingSender {
+  constructor(
+    producer: Producer,
+    private readonly hook: (messages: Message[]) => Promise<void>,
+  ) {
+    super(producer);
+  }
+
+  override async send(topic: string, messages: Message[]): Promise<void> {
+    await this.hook(messages);
+    return super.send(topic, messages);
+  }
 }
 
 /** A whole pipeline for one test: its own topics, task queues and groups on the shared stack. */
@@ -71,6 +89,9 @@ export class TestPipeline {
     const registry = options.registry ? options.registry(base) : base;
     const kafka = createKafka(config, logger, 'test');
     await ensurePipelineTopics(kafka, config, registry, 3);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const hook = options.beforeStatusSend;
     const workers = await startTemporalWorkers({
       config,
       logger,
@@ -78,11 +99,10 @@ export class TestPipeline {
       registry,
       workflowBundle: options.workflowBundle,
       extraAdapters: options.extraAdapters,
+      ...(hook ? { producer, statusSender: new HookedSender(producer, hook) } : {}),
     });
     // As in services/pipeline.ts: intake and the bridge on the workers' native connection.
     const client = new Client({ connection: workers.connection, namespace: config.temporalNamespace });
-    const producer = createProducer(kafka);
-    await producer.connect();
     const collector = await collectTopic(kafka, config.topics.status);
     const pipeline = new TestPipeline(
       env,
@@ -225,9 +245,10 @@ export class TestPipeline {
     await this.stopIntake();
     await this.bridge?.stop();
     await this.collector.consumer.disconnect();
-    await this.producer.disconnect();
-    // The client's connection is the workers': shutting them down closes it.
+    // The client's connection is the workers': shutting them down closes it. Before the producer,
+    // which the workers may share.
     await this.workers.shutdown();
+    await this.producer.disconnect();
     await deleteTopicsWithPrefix(this.kafka, this.env.VENTANILLA_TOPIC_PREFIX!);
   }
 }

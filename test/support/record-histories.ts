@@ -30,6 +30,7 @@ import {
 import { waitFor } from './helpers.js';
 import { historyToJSON } from './history-json.js';
 import { bundleClearanceWorkflows, TestPipeline } from './pipeline.js';
+import { REPLAY_STATUS_SINKS } from '../../activities/status-publisher.js';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
   // wrote it shows nondeterminism in the workflow itself (e.g. an order that depends on timing).
   const broken: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'fixtures' },
+    { workflowBundle: bundle, replayName: 'fixtures', sinks: REPLAY_STATUS_SINKS },
     histories,
   )) {
     if (result.error) broken.push(`${result.workflowId}: ${result.error.message}`);

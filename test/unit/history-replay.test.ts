@@ -6,6 +6,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { historyFromJSON } from '../support/history-json.js';
 import { bundleClearanceWorkflows } from '../support/pipeline.js';
+import { REPLAY_STATUS_SINKS } from '../../activities/status-publisher.js';
 
 /**
  * The determinism guard: every recorded history (test/fixtures/histories, refreshed with
@@ -38,7 +39,7 @@ async function replayAll(
   const results: Array<{ name: string; error?: Error }> = [];
   const all = fixtures();
   const replay = Worker.runReplayHistories(
-    { workflowBundle, replayName: 'history-replay' },
+    { workflowBundle, replayName: 'history-replay', sinks: REPLAY_STATUS_SINKS },
     all.map(({ name, history }) => ({ workflowId: `fixture-${name}`, history })),
   );
   for await (const result of replay) {

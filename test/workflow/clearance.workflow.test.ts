@@ -13,7 +13,7 @@ import {
   decideUpdate,
   statusQuery,
   withdrawUpdate,
-  type ClearanceSnapshot,
+  type ClearanceInput,
 } from '../../workflows/messages.js';
 import { collectTopic, waitFor } from '../support/helpers.js';
 import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
@@ -23,8 +23,13 @@ let pipeline: TestPipeline;
 
 const item = sampleItem;
 
-async function start(p: TestPipeline, declaration: Declaration, receivedAtMs = Date.now()): Promise<void> {
-  const input = clearanceInput(p.config, p.registry, declaration, receivedAtMs);
+async function start(
+  p: TestPipeline,
+  declaration: Declaration,
+  receivedAtMs = Date.now(),
+  overrides: Partial<ClearanceInput> = {},
+): Promise<void> {
+  const input = { ...clearanceInput(p.config, p.registry, declaration, receivedAtMs), ...overrides };
   await p.client.workflow.start(...clearanceStart(p.config, input, { source: 'workflow-test' }));
 }
 
@@ -145,7 +150,8 @@ describe('clearance workflow', () => {
       items: [item(1, '7208510300', 'KR')],
       documents: [{ type: 'INVOICE', reference: 'INV-STEEL' }],
     });
-    await start(pipeline, declaration);
+    // Open after it clears, so that the repeated amendment below cannot find it closed already.
+    await start(pipeline, declaration, Date.now(), { closedRetention: '1h' });
     // CUSTOMS may still be deciding when ECONOMY asks; wait until both have answered.
     const waiting = await waitFor('ECONOMY to ask and CUSTOMS to approve', () => {
       const last = pipeline.latest(declaration.declarationId);
@@ -174,7 +180,8 @@ describe('clearance workflow', () => {
 
     const final = await pipeline.waitForStatus(declaration.declarationId, 'CLEARED');
     expect(final.amendmentId).toBe(amendment.amendmentId);
-    const snapshot = (await handle.result()) as ClearanceSnapshot;
+    const snapshot = await handle.query(statusQuery);
+    await handle.terminate('test over');
     const rounds = Object.fromEntries(snapshot.reviews.map((r) => [r.agency, r.round]));
     expect(rounds).toEqual({ CUSTOMS: 1, ECONOMY: 2 });
     expect(snapshot.audit.filter((a) => a.type === 'amendment')).toHaveLength(1);
