@@ -1,8 +1,7 @@
 import type { SignerRecord } from '../domain/audit.js';
 import { devOfficerRfc } from '../identity/dev-holders.js';
-import { signDetached } from '../identity/jws.js';
-import { SignatureVerifier, signerMismatch } from '../identity/signature-verifier.js';
-import { TrustStore } from '../identity/trust-store.js';
+import { SIGNATURE_HEADER, signDetached } from '../identity/jws.js';
+import { SignatureGate } from '../identity/signature-gate.js';
 import type { AgencyDecision } from '../schemas/types.js';
 import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
@@ -11,7 +10,7 @@ import { signerFor, type SigningFlags } from './signing-choice.js';
 /**
  * An officer's decision, signed by the officer's certificate (design.md §10): the officer recorded
  * is the certificate's holder, whose `OU` must be the deciding agency. The signature is verified
- * against the trust store before anything is sent, by the same verifier as the decision bridge's,
+ * against the trust store before anything is sent, by the same gate as the decision bridge's,
  * so an expired or revoked certificate is refused here with its reason code.
  */
 export async function signedDecision(
@@ -30,11 +29,13 @@ export async function signedDecision(
   const decision: AgencyDecision = { ...draft, officer: info.rfc };
   const value = Buffer.from(JSON.stringify(decision));
   const header = await signDetached(value, signer);
-  const verifier = new SignatureVerifier(TrustStore.load(ctx.config.trustDir));
-  const verdict = await verifier.verify(value, header, Date.now());
+  const verdict = await SignatureGate.strict(ctx.config.trustDir).check(
+    { value, headers: { [SIGNATURE_HEADER]: header } },
+    Date.now(),
+    { ou: draft.agency },
+  );
   if (!verdict.ok) throw new CliError(`refused: ${verdict.code}: ${verdict.message}`);
-  const mismatch = signerMismatch(verdict.signer, { ou: draft.agency });
-  if (mismatch) throw new CliError(`refused: SIGNER_MISMATCH: ${mismatch}`);
-  const { rfc, serial, fingerprint } = verdict.signer;
-  return { decision, signer: { rfc, serial, fingerprint } };
+  // A strict gate names the signer of every message it accepts; this is for the type checker.
+  if (!verdict.signer) throw new CliError('refused: the decision carries no signature');
+  return { decision, signer: verdict.signer };
 }

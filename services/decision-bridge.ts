@@ -13,7 +13,7 @@ import { assertNoOpenClearance } from '../clearance-client/open-clearance.js';
 import { updateRefusal } from '../clearance-client/update-refusal.js';
 import { RetryLater } from '../domain/failures.js';
 import type { SignerRecord } from '../domain/audit.js';
-import type { SignatureGate } from './signature-gate.js';
+import type { SignatureGate } from '../identity/signature-gate.js';
 import { decodeJsonRecord, readableDeclarationId } from '../messaging/intake-parse.js';
 import { DEADLETTERED, KeyedConsumer, type Handled, type Steps } from '../messaging/keyed-consumer.js';
 

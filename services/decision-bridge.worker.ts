@@ -1,7 +1,7 @@
 import { connectTemporal } from '../runtime/temporal.js';
 import { DecisionBridge } from './decision-bridge.js';
 import { openPipeline, runProcess } from './process-lifecycle.js';
-import { SignatureGate } from './signature-gate.js';
+import { SignatureGate } from '../identity/signature-gate.js';
 
 // The decision bridge process: trade.agency.decisions → the clearances' `decide` update.
 runProcess('decision-bridge', async ({ config, logger }) => {

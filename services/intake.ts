@@ -5,7 +5,7 @@ import type { Config } from '../runtime/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { isSignatureRefusal, ReasonCode, RetryLater } from '../domain/failures.js';
 import type { SignerRecord } from '../domain/audit.js';
-import type { SignatureGate } from './signature-gate.js';
+import type { SignatureGate } from '../identity/signature-gate.js';
 import { errorLines } from '../schemas/format-errors.js';
 import { boundedReasons, STATUS_REASONS } from '../domain/bounded-text.js';
 import type {
@@ -135,7 +135,7 @@ export class Intake {
     message: TraderMessage,
   ): Promise<{ ok: true; signer?: SignerRecord } | Extract<Parsed, { ok: false }>> {
     const { gate, client } = this.deps;
-    if (!gate.enabled) return { ok: true };
+    if (gate.letsThrough(source.message)) return { ok: true };
     const rfc =
       message.kind === 'declaration'
         ? message.trader.taxId

@@ -1,7 +1,7 @@
 import { connectTemporal } from '../runtime/temporal.js';
 import { Intake } from './intake.js';
 import { openPipeline, runProcess } from './process-lifecycle.js';
-import { SignatureGate } from './signature-gate.js';
+import { SignatureGate } from '../identity/signature-gate.js';
 
 // The intake process: trade.declarations → clearance workflows, or the dead-letter topic.
 runProcess('intake', async ({ config, logger }) => {

@@ -3,7 +3,7 @@ import { CoalescingSender } from '../messaging/coalescing-sender.js';
 import { createProducer } from '../messaging/kafka.js';
 import { DecisionBridge } from './decision-bridge.js';
 import { Intake } from './intake.js';
-import { SignatureGate } from './signature-gate.js';
+import { SignatureGate } from '../identity/signature-gate.js';
 import { startTemporalWorkers, type TemporalWorkersOptions } from './temporal-workers.js';
 
 export interface RunningPipeline {

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initPki } from '../../identity/pki.js';
-import { SignatureGate } from '../../services/signature-gate.js';
+import { initPki } from './pki.js';
+import { SignatureGate } from './signature-gate.js';
 
 function recorder() {
   const lines: Array<{ level: string; fields: object; message: string }> = [];
@@ -25,11 +25,21 @@ describe('SignatureGate at startup', () => {
     ]);
   });
 
+  it('lets through only what it need not check: everything when off, unsigned records when optional', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+    await initPki({ pkiDir: dir, trustDir: join(dir, 'trust') });
+    const signed = { headers: { 'ventanilla-signature': 'x.y.z' } };
+    const optional = SignatureGate.open({ signatures: 'optional', trustDir: join(dir, 'trust') });
+    const required = SignatureGate.open({ signatures: 'required', trustDir: join(dir, 'trust') });
+    expect([optional.letsThrough({}), optional.letsThrough(signed)]).toEqual([true, false]);
+    expect([required.letsThrough({}), required.letsThrough(signed)]).toEqual([false, false]);
+  });
+
   it('says so when nothing is verified', async () => {
     const { lines, logger } = recorder();
     const gate = SignatureGate.open({ signatures: 'off', trustDir: '/nonexistent' });
     await gate.report(logger);
-    expect(gate.enabled).toBe(false);
+    expect(gate.letsThrough({ headers: {} })).toBe(true);
     expect(lines).toEqual([expect.objectContaining({ level: 'warn' })]);
   });
 });

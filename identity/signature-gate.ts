@@ -1,10 +1,12 @@
-import type { IHeaders } from 'kafkajs';
 import type { SignerRecord } from '../domain/audit.js';
 import { SignatureRefusal } from '../domain/failures.js';
-import { SIGNATURE_HEADER } from '../identity/jws.js';
-import { SignatureVerifier, signerMismatch } from '../identity/signature-verifier.js';
-import { TrustStore } from '../identity/trust-store.js';
 import type { Config, SignaturePolicy } from '../runtime/config.js';
+import { SIGNATURE_HEADER } from './jws.js';
+import { SignatureVerifier, signerMismatch } from './signature-verifier.js';
+import { TrustStore } from './trust-store.js';
+
+/** A message's headers as Kafka clients give them (kafkajs' `IHeaders`), or as the CLI builds them. */
+export type MessageHeaders = Record<string, Buffer | string | Array<Buffer | string> | undefined>;
 
 /** Who signed a record, or why it is refused (design.md §10). */
 export type SignatureVerdict =
@@ -24,8 +26,9 @@ export interface ExpectedSigner {
 
 /**
  * VENTANILLA_SIGNATURES applied to records: intake and the decision bridge ask it who signed each
- * one. The trust store is opened once, at startup, so a missing one stops the process with the
- * fix instead of refusing every record.
+ * one, and `ventanilla decide` checks its own signature with it before sending. The trust store
+ * is opened once, at startup, so a missing one stops the process with the fix instead of refusing
+ * every record.
  */
 export class SignatureGate {
   private constructor(
@@ -37,6 +40,11 @@ export class SignatureGate {
   static open(config: Pick<Config, 'signatures' | 'trustDir'>): SignatureGate {
     if (config.signatures === 'off') return new SignatureGate('off');
     return new SignatureGate(config.signatures, TrustStore.load(config.trustDir));
+  }
+
+  /** Requires a valid signature whatever VENTANILLA_SIGNATURES says: for a signer checking its own. */
+  static strict(trustDir: string): SignatureGate {
+    return new SignatureGate('required', TrustStore.load(trustDir));
   }
 
   /**
@@ -55,17 +63,22 @@ export class SignatureGate {
     for (const problem of problems) logger.warn({ trustDir }, `trust store: ${problem}`);
   }
 
-  get enabled(): boolean {
-    return this.verifier !== undefined;
+  /**
+   * True when the record passes unchecked: signatures off, or optional and the record carries
+   * none. Callers ask before they spend a lookup on whose signature to expect.
+   */
+  letsThrough(record: { headers?: MessageHeaders }): boolean {
+    if (!this.verifier) return true;
+    return this.policy === 'optional' && record.headers?.[SIGNATURE_HEADER] === undefined;
   }
 
   /** Verifies the signature header over the record's exact value bytes, signed near its timestamp. */
   async check(
-    record: { value: Buffer | null; headers?: IHeaders },
+    record: { value: Buffer | null; headers?: MessageHeaders },
     timestampMs: number,
     expected: ExpectedSigner,
   ): Promise<SignatureVerdict> {
-    if (!this.verifier) return { ok: true };
+    if (!this.verifier || this.letsThrough(record)) return { ok: true };
     const header = record.headers?.[SIGNATURE_HEADER];
     if (Array.isArray(header)) {
       return {
@@ -74,7 +87,6 @@ export class SignatureGate {
         message: `more than one ${SIGNATURE_HEADER} header`,
       };
     }
-    if (header === undefined && this.policy === 'optional') return { ok: true };
     const verdict = await this.verifier.verify(record.value ?? Buffer.alloc(0), header, timestampMs);
     if (!verdict.ok) return { ok: false, code: verdict.code, message: verdict.message };
     const mismatch = signerMismatch(verdict.signer, expected);
