@@ -10,8 +10,11 @@ import {
 } from './load.js';
 import { machineBusy, ownCpu, procCpu } from './machine.js';
 
+/** B0 the bare baseline, S the system as deployed (signed), SU the system unsigned (--with-unsigned). */
+export type SideName = 'B0' | 'S' | 'SU';
+
 export interface Side {
-  name: 'B0' | 'S';
+  name: SideName;
   ledger: SideLedger;
   hosts: Host[];
   /** How long an offer takes at light load; a capacity step skips this much before counting. */

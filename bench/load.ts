@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SideName } from './bench.js';
 
 /** One record (S) or workflow (B0) the load generator offered. */
 export interface Offer {
@@ -31,7 +32,7 @@ export class SideLedger {
   private counter = 0;
 
   constructor(
-    readonly name: 'B0' | 'S',
+    readonly name: SideName,
     readonly idPrefix: string,
     private readonly submit: (offers: Offer[]) => void,
   ) {}

@@ -58,6 +58,7 @@ export interface Integrity {
     status_events_per_declaration: number;
   };
   B0: SideIntegrity;
+  SU?: SideIntegrity;
 }
 
 const r1 = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : n);
@@ -141,6 +142,7 @@ export function printSummary(
   B0: SideReport,
   S: SideReport,
   integrity: Integrity,
+  SU?: SideReport,
 ): void {
   const row = (label: string, b: unknown, s: unknown, ratio?: unknown) =>
     console.log(
@@ -187,7 +189,24 @@ export function printSummary(
     `${integrity.S.offered}/${integrity.S.lost}/${integrity.S.duplicated}`,
   );
   row('other processes, CPU-s in latency phases', B0.other_processes_cpu_s, S.other_processes_cpu_s);
+  if (SU) printUnsigned(S, SU);
   console.log('');
+}
+
+/** The same pipeline signed (S) beside unsigned (SU), measured in the same run. */
+function printUnsigned(S: SideReport, SU: SideReport): void {
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  const cpu = (r: SideReport) => r.cpu_per_declaration_ms;
+  console.log('');
+  console.log(`  ${''.padEnd(40)}${'SU'.padStart(10)}${'S'.padStart(10)}${'S/SU'.padStart(10)}`);
+  const row = (label: string, u: number, s: number) =>
+    console.log(
+      `  ${label.padEnd(40)}${String(u).padStart(10)}${String(s).padStart(10)}${String(ratio(s, u)).padStart(10)}`,
+    );
+  row('sustained declarations per second', SU.sustained_per_s, S.sustained_per_s);
+  row('latency p99 ms', SU.latency.p99, S.latency.p99);
+  row('worker CPU-ms per declaration', cpu(SU).workers, cpu(S).workers);
+  row('load generator CPU-ms per declaration', cpu(SU).loadgen, cpu(S).loadgen);
 }
 
 /** Where a side's offers ended (the shape both sides share). */

@@ -13,12 +13,12 @@ import { createRootLogger } from '../runtime/logger.js';
 import { loadRegistry } from '../runtime/registry.js';
 import { connectTemporal } from '../runtime/temporal.js';
 import { declarationWorkflowId } from '../clearance-client/workflow-ids.js';
-import { Bench, fmtMs, type PhaseCost, type Side, type StepResult } from './bench.js';
+import { Bench, fmtMs, type PhaseCost, type Side, type SideName, type StepResult } from './bench.js';
 import { EXPECTED_AGENCIES } from './declaration.js';
 import type { HostSettings } from './host-protocol.js';
 import { Host } from './hosts.js';
 import { PrivateTemporal } from './private-temporal.js';
-import { historyProfile } from './history.js';
+import { historyProfile, type HistoryProfile } from './history.js';
 import { benchSigner } from './bench-pki.js';
 import { median, percentiles, SideLedger } from './load.js';
 import {
@@ -101,6 +101,9 @@ Experiments (each moves the run away from production; the result file records th
   --sqlite-pragma P       with --temporal private: use this pragma instead of the stack's
                           (journal_mode=wal, synchronous=normal); repeat for several
   --unsigned              S unsigned (VENTANILLA_SIGNATURES=off) instead of signed and verified
+  --with-unsigned         a third side, SU: the same pipeline unsigned, in its own processes,
+                          interleaved with B0 and S; reports what signing costs (S/SU), in one
+                          run (about half as long again)
   --cpu-prof              write V8 CPU profiles of the worker processes to bench/results/<run>-prof/
   -h, --help              this text
 `;
@@ -136,6 +139,7 @@ interface Settings {
   dynamicConfig: string[] | undefined;
   cpuProf: boolean;
   unsigned: boolean;
+  withUnsigned: boolean;
   fixedRate: number | undefined;
   /** First ramp: multiply the rate by `growth` until a step fails, then bisect to `precision`. */
   growth: number;
@@ -161,6 +165,7 @@ function parseSettings(): Settings | undefined {
       'quiet-budget-seconds': { type: 'string' },
       'log-level': { type: 'string' },
       unsigned: { type: 'boolean', default: false },
+      'with-unsigned': { type: 'boolean', default: false },
       partitions: { type: 'string' },
       layout: { type: 'string', default: 'single' },
       'wf-worker-options': { type: 'string' },
@@ -192,6 +197,12 @@ function parseSettings(): Settings | undefined {
     throw new Error(`--temporal: expected private or shared, got ${temporal}`);
   if ((values['sqlite-pragma'] || values['dynamic-config']) && temporal !== 'private')
     throw new Error('--sqlite-pragma and --dynamic-config need --temporal private');
+  if (values.unsigned && values['with-unsigned'])
+    throw new Error(
+      '--unsigned and --with-unsigned exclude each other: --with-unsigned adds SU beside a signed S',
+    );
+  // The time budgets below are for two sides; a third takes half as long again.
+  const span = (seconds: number) => T0 + seconds * (values['with-unsigned'] ? 1.5 : 1) * 1000;
   return {
     quick,
     latencyRounds: num('rounds', values.rounds, 3, 1, 10),
@@ -219,14 +230,15 @@ function parseSettings(): Settings | undefined {
     dynamicConfig: values['dynamic-config'],
     cpuProf: values['cpu-prof'],
     unsigned: values.unsigned,
+    withUnsigned: values['with-unsigned'],
     fixedRate:
       values['fixed-rate'] === undefined ? undefined : num('fixed-rate', values['fixed-rate'], 0, 0.5, 5000),
     retries: quick ? 1 : 2,
     // Past this point the run stops waiting for other processes, to stay within its time.
-    patienceUntil: T0 + (quick ? 110 : 600) * 1000,
-    rampUntil: T0 + (quick ? 100 : 560) * 1000,
+    patienceUntil: span(quick ? 110 : 600),
+    rampUntil: span(quick ? 100 : 560),
     extraRounds: quick ? 1 : 3,
-    extraRoundsUntil: T0 + (quick ? 140 : 700) * 1000,
+    extraRoundsUntil: span(quick ? 140 : 700),
     growth: quick ? 1.2 : 1.15,
     precision: quick ? 0.12 : 0.08,
     maxSteps: quick ? 6 : 9,
@@ -281,6 +293,16 @@ async function main(): Promise<number> {
     LOG_LEVEL: settings.logLevel,
     ...(settings.partitions ? { VENTANILLA_TOPIC_PARTITIONS: String(settings.partitions) } : {}),
   };
+  // SU, with --with-unsigned: the same pipeline unsigned, with its own topics, queues and groups.
+  const envSU: Record<string, string> = {
+    ...env,
+    VENTANILLA_TOPIC_PREFIX: `${runId}-u.`,
+    VENTANILLA_TASK_QUEUE: `${runId}-u-clearance`,
+    VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${runId}-u-agency-`,
+    VENTANILLA_INTAKE_GROUP: `${runId}-u-intake`,
+    VENTANILLA_DECISIONS_GROUP: `${runId}-u-decisions`,
+    VENTANILLA_SIGNATURES: 'off',
+  };
   let temporal: PrivateTemporal | undefined;
   if (settings.temporal === 'private') {
     say('starting a private Temporal dev server...');
@@ -290,9 +312,10 @@ async function main(): Promise<number> {
       settings.sqlitePragmas,
       settings.dynamicConfig,
     );
-    env.TEMPORAL_ADDRESS = temporal.address;
+    env.TEMPORAL_ADDRESS = envSU.TEMPORAL_ADDRESS = temporal.address;
   }
   const config = loadConfig({ ...process.env, ...env });
+  const configSU = loadConfig({ ...process.env, ...envSU });
   const b0Queue = `${runId}-b0`;
   const b0AgencyQueues = Object.fromEntries(
     agencies.map((a) => [a, settings.b0EagerActivities ? b0Queue : `${runId}-b0-agency-${a.toLowerCase()}`]),
@@ -311,27 +334,41 @@ async function main(): Promise<number> {
     return fd;
   };
   const overrides = { wfOverrides: settings.wfOverrides, actOverrides: settings.actOverrides };
-  const hostPlan: Array<[HostSettings, string]> = [
-    [
-      { kind: 'baseline', baseline: { taskQueue: b0Queue, agencyQueues: b0AgencyQueues }, ...overrides },
-      'b0-workers',
-    ],
-    ...(settings.layout === 'split'
-      ? ([
-          [{ kind: 'pipeline-workers', ...overrides }, 's-workers'],
-          [{ kind: 'pipeline-intake' }, 's-intake'],
-        ] as Array<[HostSettings, string]>)
-      : ([[{ kind: 'pipeline', ...overrides }, 's-pipeline']] as Array<[HostSettings, string]>)),
+  const pipelineHosts = (side: 'S' | 'SU', sideEnv: Record<string, string>): HostPlan[] => {
+    const log = side.toLowerCase();
+    return settings.layout === 'split'
+      ? [
+          { host: { kind: 'pipeline-workers', ...overrides }, log: `${log}-workers`, side, env: sideEnv },
+          { host: { kind: 'pipeline-intake' }, log: `${log}-intake`, side, env: sideEnv },
+        ]
+      : [{ host: { kind: 'pipeline', ...overrides }, log: `${log}-pipeline`, side, env: sideEnv }];
+  };
+  const hostPlan: HostPlan[] = [
+    {
+      host: {
+        kind: 'baseline',
+        baseline: { taskQueue: b0Queue, agencyQueues: b0AgencyQueues },
+        ...overrides,
+      },
+      log: 'b0-workers',
+      side: 'B0',
+      env,
+    },
+    ...pipelineHosts('S', env),
+    ...(settings.withUnsigned ? pipelineHosts('SU', envSU) : []),
   ];
-  const hosts: Host[] = [];
+  const hosts: Array<Host & { side?: SideName }> = [];
   const kafka = createKafka(config, createRootLogger('warn', 'bench'), `${runId}-loadgen`);
   const producer = createProducer(kafka);
   let client: Client | undefined;
   let observer: StatusObserver | undefined;
+  let observerSU: StatusObserver | undefined;
   let exitCode = 0;
   try {
     const temporalClient = (client = await connectTemporal(config));
     await ensureTopics(kafka, pipelineTopics(config, agencies), config.topicPartitions);
+    if (settings.withUnsigned)
+      await ensureTopics(kafka, pipelineTopics(configSU, agencies), config.topicPartitions);
     await producer.connect();
     const b0 = new SideLedger('B0', `${runId}-b0`, (offers) =>
       startBaselineWorkflows(temporalClient, b0Queue, b0AgencyQueues, offers, b0),
@@ -341,23 +378,31 @@ async function main(): Promise<number> {
     );
     observer = await observeStatuses(kafka, config, s);
     const events = observer.events;
+    const su = new SideLedger('SU', `${runId.toUpperCase()}-U`, (offers) =>
+      produceDeclarations(producer, configSU, offers, su, undefined),
+    );
+    if (settings.withUnsigned) observerSU = await observeStatuses(kafka, configSU, su);
     say('starting the worker processes (bundling workflow code)...');
     const launched = await Promise.allSettled(
-      hostPlan.map(([h, log]) =>
-        Host.start(h, env, logFile(log), settings.cpuProf ? `${resultsDir}${runId}-prof` : undefined),
-      ),
+      hostPlan.map(async (plan) => {
+        const prof = settings.cpuProf ? `${resultsDir}${runId}-prof` : undefined;
+        const host = await Host.start(plan.host, plan.env, logFile(plan.log), prof);
+        return Object.assign(host, { side: plan.side });
+      }),
     );
     for (const r of launched) if (r.status === 'fulfilled') hosts.push(r.value);
     const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const B0: Side = {
-      name: 'B0',
-      ledger: b0,
-      hosts: hosts.filter((h) => h.kind === 'baseline'),
+    const sideOf = (name: SideName, ledger: SideLedger): Side => ({
+      name,
+      ledger,
+      hosts: hosts.filter((h) => h.side === name),
       fillMs: 1000,
-    };
-    const S: Side = { name: 'S', ledger: s, hosts: hosts.filter((h) => h.kind !== 'baseline'), fillMs: 1000 };
-    const order = [B0, S];
+    });
+    const B0 = sideOf('B0', b0);
+    const S = sideOf('S', s);
+    const SU = sideOf('SU', su);
+    const order = settings.withUnsigned ? [B0, S, SU] : [B0, S];
     const status = await stackStatus(base);
     const pids = { temporal: temporal?.pid ?? status.temporal.pid, kafka: status.kafka.pid };
     const bench = new Bench(settings, order, pids, say);
@@ -365,7 +410,7 @@ async function main(): Promise<number> {
     // Warm-up: JIT, worker caches, connections, consumer-group joins. It also gives each side's
     // fill time (a capacity step skips that much) and a first CPU ceiling to start the ramp near.
     const warmRate = 15;
-    const ceilings: Record<'B0' | 'S', number | undefined> = { B0: undefined, S: undefined };
+    const ceilings: Record<SideName, number | undefined> = { B0: undefined, S: undefined, SU: undefined };
     for (const side of order) {
       await bench.awaitQuiet(`${side.name}'s warm-up`);
       say(`warm-up ${side.name} at ${warmRate}/s for ${settings.warmupMs / 1000}s`);
@@ -381,8 +426,8 @@ async function main(): Promise<number> {
     }
 
     // Capacity, interleaved. Later rounds start just under the first round's figure.
-    const maxima: Record<'B0' | 'S', number[]> = { B0: [], S: [] };
-    const capacitySteps: Record<'B0' | 'S', StepResult[][]> = { B0: [], S: [] };
+    const maxima: Record<SideName, number[]> = { B0: [], S: [], SU: [] };
+    const capacitySteps: Record<SideName, StepResult[][]> = { B0: [], S: [], SU: [] };
     const capacityRounds = settings.fixedRate === undefined ? settings.capacityRounds : 0;
     for (let round = 1; round <= capacityRounds; round++) {
       for (const side of order) {
@@ -407,9 +452,9 @@ async function main(): Promise<number> {
 
     // Latency at a fraction of B0's maximum (or the fixed rate), interleaved.
     const latencyRate = settings.fixedRate ?? round1(settings.loadFraction * b0Max);
-    const latencyIds: Record<'B0' | 'S', string[]> = { B0: [], S: [] };
-    const rounds: Record<'B0' | 'S', LatencyRound[]> = { B0: [], S: [] };
-    const costs: Record<'B0' | 'S', PhaseCost[]> = { B0: [], S: [] };
+    const latencyIds: Record<SideName, string[]> = { B0: [], S: [], SU: [] };
+    const rounds: Record<SideName, LatencyRound[]> = { B0: [], S: [], SU: [] };
+    const costs: Record<SideName, PhaseCost[]> = { B0: [], S: [], SU: [] };
     // A round in which other processes took CPU is repeated (a few times, while there is time);
     // the figures then come from the undisturbed rounds.
     let planned = settings.latencyRounds;
@@ -457,7 +502,8 @@ async function main(): Promise<number> {
       const n = Math.min(settings.historySample, ids.length);
       return Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!);
     };
-    const history = {
+    const history: Record<SideName, HistoryProfile | undefined> = {
+      SU: undefined,
       B0: await historyProfile(
         temporalClient,
         sample(latencyIds.B0),
@@ -474,6 +520,7 @@ async function main(): Promise<number> {
     say('waiting for stragglers...');
     await bench.drain(S, 60_000);
     await bench.drain(B0, 60_000);
+    if (settings.withUnsigned) await bench.drain(SU, 60_000);
     const integrity: Integrity = {
       S: {
         ...sideIntegrity(s),
@@ -482,6 +529,7 @@ async function main(): Promise<number> {
         status_events_per_declaration: Math.round((events() / Math.max(1, s.offered)) * 1000) / 1000,
       },
       B0: sideIntegrity(b0),
+      ...(settings.withUnsigned ? { SU: sideIntegrity(su) } : {}),
     };
 
     const report = (side: Side): SideReport =>
@@ -506,8 +554,9 @@ async function main(): Promise<number> {
       received_to_cleared_event: segment('received', 'final'),
       cleared_event_to_observed: segment('final', 'done'),
     };
-    const lost = integrity.S.lost + integrity.B0.lost;
-    const duplicated = integrity.S.duplicated + integrity.B0.duplicated;
+    const rSU = settings.withUnsigned ? report(SU) : undefined;
+    const lost = integrity.S.lost + integrity.B0.lost + (integrity.SU?.lost ?? 0);
+    const duplicated = integrity.S.duplicated + integrity.B0.duplicated + (integrity.SU?.duplicated ?? 0);
     const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
     const result = {
       pipeline_per_s: rS.sustained_per_s,
@@ -528,7 +577,8 @@ async function main(): Promise<number> {
       baseline_history_events: rB0.history?.events_per_workflow,
       lost,
       duplicated,
-      not_cleared: integrity.S.not_cleared + integrity.B0.not_cleared,
+      not_cleared: integrity.S.not_cleared + integrity.B0.not_cleared + (integrity.SU?.not_cleared ?? 0),
+      ...(rSU ? signingCost(rS, rSU) : {}),
       mode: settings.quick ? 'quick' : 'full',
       experiment: experimentLabel(settings),
     };
@@ -551,11 +601,11 @@ async function main(): Promise<number> {
       run: runId,
       at: new Date().toISOString(),
       result,
-      sides: { B0: rB0, S: rS },
+      sides: { B0: rB0, S: rS, ...(rSU ? { SU: rSU } : {}) },
       integrity,
     };
     writeFileSync(file, JSON.stringify({ ...document, settings: recorded, machine }, null, 2));
-    printSummary(result, rB0, rS, integrity);
+    printSummary(result, rB0, rS, integrity, rSU);
     say(`wrote ${file}`);
     if (lost > 0 || duplicated > 0 || result.not_cleared > 0) {
       say(`FAILED: ${lost} lost, ${duplicated} duplicated, ${result.not_cleared} did not clear`);
@@ -564,18 +614,45 @@ async function main(): Promise<number> {
     console.log(`RESULT ${JSON.stringify(result)}`);
   } finally {
     await observer?.consumer.disconnect().catch(() => undefined);
+    await observerSU?.consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await Promise.all(hosts.map((h) => h.stop().catch(() => undefined)));
     await client?.connection.close().catch(() => undefined);
     await temporal?.stop().catch(() => undefined);
     // The run's topics served this run only; the shared broker need not keep them.
-    await deleteTopics(kafka, pipelineTopics(config, agencies)).catch((error: unknown) =>
+    const runTopics = [config, ...(settings.withUnsigned ? [configSU] : [])].flatMap((c) =>
+      pipelineTopics(c, agencies),
+    );
+    await deleteTopics(kafka, runTopics).catch((error: unknown) =>
       say(`could not delete the run's topics: ${String(error)}`),
     );
     for (const fd of logFds) closeSync(fd);
     if (started.length > 0) await stackDown(base, (line) => say(`[stack] ${line}`), started);
   }
   return exitCode;
+}
+
+/** A worker process to start: what it runs, its log file's name, the side it serves and its env. */
+interface HostPlan {
+  host: HostSettings;
+  log: string;
+  side: SideName;
+  env: Record<string, string>;
+}
+
+/** What signing and verifying cost: S (signed) against SU (unsigned), measured in the same run. */
+function signingCost(S: SideReport, SU: SideReport) {
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return {
+    unsigned_per_s: SU.sustained_per_s,
+    signed_vs_unsigned_throughput_ratio: ratio(S.sustained_per_s, SU.sustained_per_s),
+    unsigned_p99_ms: SU.latency.p99,
+    signed_vs_unsigned_latency_ratio_p99: ratio(S.latency.p99, SU.latency.p99),
+    unsigned_cpu_ms_per_decl: SU.cpu_per_declaration_ms.workers,
+    verification_cpu_ms_per_decl: r1(S.cpu_per_declaration_ms.workers - SU.cpu_per_declaration_ms.workers),
+    signing_loadgen_cpu_ms_per_decl: r1(S.cpu_per_declaration_ms.loadgen - SU.cpu_per_declaration_ms.loadgen),
+  };
 }
 
 async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
@@ -602,6 +679,7 @@ function experimentLabel(settings: Settings): string {
   if (settings.sqlitePragmas) parts.push(`sqlite=${settings.sqlitePragmas.join(',')}`);
   if (settings.dynamicConfig) parts.push(`dynamic-config=${settings.dynamicConfig.join(',')}`);
   if (settings.unsigned) parts.push('unsigned');
+  if (settings.withUnsigned) parts.push('with-unsigned');
   return parts.join(' ') || 'production';
 }
 

@@ -9,7 +9,7 @@ import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { Intake } from '../services/intake.js';
 import { startPipeline } from '../services/pipeline.js';
-import { SignatureGate } from '../services/signature-gate.js';
+import { SignatureGate } from '../identity/signature-gate.js';
 import {
   AGENCY_WORKER_SETTINGS,
   CLEARANCE_WORKER_SETTINGS,
