@@ -34,6 +34,12 @@ export interface DaemonSpec {
   runDir: string;
   logDir: string;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /**
+   * What the process's command line holds while it runs, when `command` is a wrapper that execs it
+   * (setpriv): the PID file records this, so that a later runningPid() still recognises the process.
+   */
+  runs?: string;
 }
 
 export function pidFile(runDir: string, name: string): string {
@@ -56,6 +62,7 @@ export function spawnDaemon(spec: DaemonSpec): number {
     detached: true,
     stdio: ['ignore', out, out],
     env: spec.env ?? process.env,
+    cwd: spec.cwd,
   });
   closeSync(out);
   if (child.pid === undefined) {
@@ -65,7 +72,7 @@ export function spawnDaemon(spec: DaemonSpec): number {
     );
   }
   child.unref();
-  writeFileSync(pidFile(spec.runDir, spec.name), `${child.pid}\n${spec.command}\n`);
+  writeFileSync(pidFile(spec.runDir, spec.name), `${child.pid}\n${spec.runs ?? spec.command}\n`);
   return child.pid;
 }
 

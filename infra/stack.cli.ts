@@ -5,11 +5,12 @@ import { stackDown, stackInstall, stackStatus, stackUp, type StackStatus } from 
 
 const HELP = `Usage: npm run stack:<command> [-- --json]
 
-Manages the local Kafka broker and Temporal dev server that Ventanilla runs on.
+Manages the local Kafka broker, Temporal dev server and PostgreSQL that Ventanilla runs on.
 
 Commands:
-  install   download the Kafka jars (Maven) and build the Temporal CLI (go install), start nothing
-  up        install if needed, start both services, and wait until both are healthy
+  install   download the Kafka jars and the PostgreSQL binaries (Maven) and build the Temporal CLI
+            (go install), start nothing
+  up        install if needed, start the services, and wait until each is healthy
   down      stop the services this stack started (by PID); anything else is left alone
   status    report whether each service answers its health check (exit 1 when one is down)
 
@@ -21,7 +22,8 @@ Environment:
   VENTANILLA_HOME     downloads and data (default ~/.cache/ventanilla)
   KAFKA_BROKERS       use this Kafka instead of starting one (e.g. broker1:9092,broker2:9092)
   TEMPORAL_ADDRESS    use this Temporal instead of starting one (e.g. temporal.internal:7233)
-  TEMPORAL_NAMESPACE  namespace (default: default)`;
+  TEMPORAL_NAMESPACE  namespace (default: default)
+  DATABASE_URL        use this PostgreSQL instead of starting one (e.g. postgres://app:pw@db:5432/archive)`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -48,7 +50,7 @@ async function main(): Promise<number> {
       const status = await stackStatus(config);
       if (values.json) console.log(JSON.stringify({ started, ...status }));
       else printStatus(status);
-      return status.kafka.healthy && status.temporal.healthy ? 0 : 1;
+      return allHealthy(status) ? 0 : 1;
     }
     case 'down':
       await stackDown(config, say);
@@ -57,7 +59,7 @@ async function main(): Promise<number> {
       const status = await stackStatus(config);
       if (values.json) console.log(JSON.stringify(status));
       else printStatus(status);
-      return status.kafka.healthy && status.temporal.healthy ? 0 : 1;
+      return allHealthy(status) ? 0 : 1;
     }
     default:
       console.error(`Unknown command "${command}".\n\n${HELP}`);
@@ -65,8 +67,12 @@ async function main(): Promise<number> {
   }
 }
 
+function allHealthy(status: StackStatus): boolean {
+  return status.kafka.healthy && status.temporal.healthy && status.postgres.healthy;
+}
+
 function printStatus(status: StackStatus): void {
-  for (const s of [status.kafka, status.temporal]) {
+  for (const s of [status.kafka, status.temporal, status.postgres]) {
     const state = s.healthy ? 'healthy' : 'DOWN';
     const pid = s.pid ? `, pid ${s.pid}` : '';
     console.log(
@@ -75,6 +81,8 @@ function printStatus(status: StackStatus): void {
   }
   console.log(`ui        ${status.ui}`);
   console.log(`data      ${status.home}`);
+  // Root's PostgreSQL may live outside VENTANILLA_HOME (infra/postgres-user.ts): say where.
+  if (status.postgres.dataDir) console.log(`pgdata    ${status.postgres.dataDir}`);
 }
 
 main().then(

@@ -1,13 +1,17 @@
 import { join } from 'node:path';
-import type { Config } from '../runtime/config.js';
+import { DEFAULT_DATABASE_URL, type Config } from '../runtime/config.js';
+import { databaseVersion } from '../runtime/postgres.js';
 import type { Say } from './installer.js';
 import { ServiceUnreachableError, withStackLock } from './processes.js';
 import { kafkaHealthy, kafkaPid, installKafka, startKafkaNode, stopKafkaNode } from './kafka.node.js';
+import { installPostgres, postgresPid, startPostgresNode, stopPostgresNode } from './postgres.node.js';
 import {
   stackPaths,
   KAFKA_VERSION,
+  POSTGRES_VERSION,
   TEMPORAL_CLI_VERSION,
   type KafkaNodeSettings,
+  type PostgresNodeSettings,
   type TemporalNodeSettings,
 } from './stack-settings.js';
 import {
@@ -18,10 +22,12 @@ import {
   temporalPid,
 } from './temporal.node.js';
 
+export type ServiceName = 'kafka' | 'temporal' | 'postgres';
+
 export interface ServiceStatus {
-  service: 'kafka' | 'temporal';
+  service: ServiceName;
   address: string;
-  /** `local`: this stack runs it; `external`: given by KAFKA_BROKERS / TEMPORAL_ADDRESS. */
+  /** `local`: this stack runs it; `external`: given by KAFKA_BROKERS / TEMPORAL_ADDRESS / DATABASE_URL. */
   managedBy: 'local' | 'external';
   version: string;
   healthy: boolean;
@@ -31,6 +37,10 @@ export interface ServiceStatus {
 export interface StackStatus {
   kafka: ServiceStatus;
   temporal: ServiceStatus;
+  postgres: ServiceStatus & {
+    /** The local cluster's folder (under VENTANILLA_HOME, or root's relocation); absent when external. */
+    dataDir?: string;
+  };
   ui: string;
   home: string;
 }
@@ -55,6 +65,17 @@ export function localTemporalSettings(config: Config): TemporalNodeSettings {
   };
 }
 
+/** The local PostgreSQL, as DEFAULT_DATABASE_URL names it: the one place its address and user live. */
+export function localPostgresSettings(): PostgresNodeSettings {
+  const url = new URL(DEFAULT_DATABASE_URL);
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    superuser: decodeURIComponent(url.username),
+    database: decodeURIComponent(url.pathname.slice(1)),
+  };
+}
+
 /** Downloads and builds what the local stack needs, without starting anything. */
 export async function stackInstall(config: Config, say: Say): Promise<void> {
   await withStackLock(stackPaths(config.home).run, say, () => installLocked(config, say));
@@ -64,6 +85,7 @@ async function installLocked(config: Config, say: Say): Promise<void> {
   const paths = stackPaths(config.home);
   if (!config.kafkaExternal) await installKafka(paths, say);
   if (!config.temporalExternal) await installTemporal(paths, say);
+  if (!config.databaseExternal) await installPostgres(paths, say);
 }
 
 /**
@@ -71,17 +93,17 @@ async function installLocked(config: Config, say: Say): Promise<void> {
  * so that a caller (the test harness) can leave the machine as it found it. A service given from
  * outside that does not answer throws ServiceUnreachableError.
  */
-export async function stackUp(config: Config, say: Say): Promise<{ started: Array<'kafka' | 'temporal'> }> {
+export async function stackUp(config: Config, say: Say): Promise<{ started: ServiceName[] }> {
   return withStackLock(stackPaths(config.home).run, say, () => stackUpLocked(config, say));
 }
 
-async function stackUpLocked(config: Config, say: Say): Promise<{ started: Array<'kafka' | 'temporal'> }> {
+async function stackUpLocked(config: Config, say: Say): Promise<{ started: ServiceName[] }> {
   const paths = stackPaths(config.home);
-  const started: Array<'kafka' | 'temporal'> = [];
+  const started: ServiceName[] = [];
   const before = await stackStatus(config);
   // Before anything is installed or started here: what is given from outside must answer.
-  requireExternalServices([before.kafka, before.temporal]);
-  // Install both first: a slow first run then fails early on a missing tool rather than half-way.
+  requireExternalServices([before.kafka, before.temporal, before.postgres]);
+  // Install all first: a slow first run then fails early on a missing tool rather than half-way.
   await installLocked(config, say);
   if (!config.kafkaExternal && !before.kafka.healthy) {
     await startKafkaNode(paths, localKafkaSettings(config), say);
@@ -91,16 +113,21 @@ async function stackUpLocked(config: Config, say: Say): Promise<{ started: Array
     await startTemporalNode(paths, localTemporalSettings(config), say);
     started.push('temporal');
   }
+  if (!config.databaseExternal && !before.postgres.healthy) {
+    await startPostgresNode(paths, localPostgresSettings(), say);
+    started.push('postgres');
+  }
   return { started };
 }
 
 const EXTERNAL = {
   kafka: { name: 'Kafka', env: 'KAFKA_BROKERS', what: 'a running broker' },
   temporal: { name: 'Temporal', env: 'TEMPORAL_ADDRESS', what: 'a running Temporal frontend' },
+  postgres: { name: 'PostgreSQL', env: 'DATABASE_URL', what: 'a running PostgreSQL' },
 } as const;
 
 /**
- * A service from KAFKA_BROKERS / TEMPORAL_ADDRESS that did not answer its health check stops the
+ * A service from KAFKA_BROKERS / TEMPORAL_ADDRESS / DATABASE_URL that did not answer its health check stops the
  * caller at once, with one line per service saying where, from which variable, and what to do:
  * the clients would otherwise retry for most of a minute, printing their errors and stack traces.
  */
@@ -114,11 +141,11 @@ function requireExternalServices(services: ServiceStatus[]): void {
   if (problems.length > 0) throw new ServiceUnreachableError(problems);
 }
 
-export async function stackDown(config: Config, say: Say, only?: Array<'kafka' | 'temporal'>): Promise<void> {
+export async function stackDown(config: Config, say: Say, only?: ServiceName[]): Promise<void> {
   await withStackLock(stackPaths(config.home).run, say, () => stackDownLocked(config, say, only));
 }
 
-async function stackDownLocked(config: Config, say: Say, only?: Array<'kafka' | 'temporal'>): Promise<void> {
+async function stackDownLocked(config: Config, say: Say, only?: ServiceName[]): Promise<void> {
   const paths = stackPaths(config.home);
   // Temporal first: it holds no Kafka state, and stopping it first keeps its last writes clean.
   if (!config.temporalExternal && (!only || only.includes('temporal'))) {
@@ -126,42 +153,65 @@ async function stackDownLocked(config: Config, say: Say, only?: Array<'kafka' | 
       (await stopTemporalNode(paths)) ? 'Stopped Temporal.' : 'Temporal was not running (from this stack).',
     );
   }
+  if (!config.databaseExternal && (!only || only.includes('postgres'))) {
+    say(
+      (await stopPostgresNode(paths))
+        ? 'Stopped PostgreSQL.'
+        : 'PostgreSQL was not running (from this stack).',
+    );
+  }
   if (!config.kafkaExternal && (!only || only.includes('kafka'))) {
     say((await stopKafkaNode(paths)) ? 'Stopped Kafka.' : 'Kafka was not running (from this stack).');
   }
 }
 
-function serviceHealthy(config: Config, service: 'kafka' | 'temporal'): Promise<boolean> {
-  return service === 'kafka'
-    ? kafkaHealthy(config.kafkaBrokers)
-    : temporalHealthy(config.temporalAddress, config.temporalNamespace);
-}
-
 export async function stackStatus(config: Config): Promise<StackStatus> {
   const paths = stackPaths(config.home);
-  const [kafkaOk, temporalOk] = await Promise.all([
-    serviceHealthy(config, 'kafka'),
-    serviceHealthy(config, 'temporal'),
+  const [kafkaOk, temporalOk, postgresVersion] = await Promise.all([
+    kafkaHealthy(config.kafkaBrokers),
+    temporalHealthy(config.temporalAddress, config.temporalNamespace),
+    databaseVersion(config.databaseUrl),
   ]);
   return {
-    kafka: {
-      service: 'kafka',
-      address: config.kafkaBrokers.join(','),
-      managedBy: config.kafkaExternal ? 'external' : 'local',
-      version: config.kafkaExternal ? 'unknown' : KAFKA_VERSION,
+    kafka: serviceStatus('kafka', config.kafkaBrokers.join(','), config.kafkaExternal, {
       healthy: kafkaOk,
-      pid: config.kafkaExternal ? undefined : kafkaPid(paths),
-    },
-    temporal: {
-      service: 'temporal',
-      address: config.temporalAddress,
-      managedBy: config.temporalExternal ? 'external' : 'local',
-      version: config.temporalExternal ? 'unknown' : TEMPORAL_CLI_VERSION,
+      version: KAFKA_VERSION,
+      pid: () => kafkaPid(paths),
+    }),
+    temporal: serviceStatus('temporal', config.temporalAddress, config.temporalExternal, {
       healthy: temporalOk,
-      pid: config.temporalExternal ? undefined : temporalPid(paths),
+      version: TEMPORAL_CLI_VERSION,
+      pid: () => temporalPid(paths),
+    }),
+    postgres: {
+      ...serviceStatus('postgres', config.databaseAddress, config.databaseExternal, {
+        healthy: postgresVersion !== undefined,
+        // A server that answers says which version it is, external or not.
+        version: `v${postgresVersion ?? POSTGRES_VERSION.split('.').slice(0, 2).join('.')}`,
+        known: postgresVersion !== undefined,
+        pid: () => postgresPid(paths),
+      }),
+      ...(config.databaseExternal ? {} : { dataDir: paths.postgresData }),
     },
     ui: config.temporalUiUrl,
     home: config.home,
+  };
+}
+
+/** An external service's version is `unknown` unless it told us (`known`); a local one's is our pin. */
+function serviceStatus(
+  service: ServiceName,
+  address: string,
+  external: boolean,
+  found: { healthy: boolean; version: string; known?: boolean; pid: () => number | undefined },
+): ServiceStatus {
+  return {
+    service,
+    address,
+    managedBy: external ? 'external' : 'local',
+    version: external && !found.known ? 'unknown' : found.version,
+    healthy: found.healthy,
+    pid: external ? undefined : found.pid(),
   };
 }
 

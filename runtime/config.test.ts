@@ -1,7 +1,13 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agencyRequestsTopic, agencyTaskQueue, ConfigError, loadConfig } from './config.js';
+import {
+  agencyRequestsTopic,
+  agencyTaskQueue,
+  ConfigError,
+  displayDatabaseUrl,
+  loadConfig,
+} from './config.js';
 
 /** The ConfigError loadConfig throws for this environment (fails the test if it does not throw one). */
 function configError(env: Record<string, string>): ConfigError {
@@ -25,6 +31,9 @@ describe('loadConfig defaults (design.md §2)', () => {
     expect(config.temporalNamespace).toBe('default');
     expect(config.temporalUiUrl).toBe('http://127.0.0.1:8233');
     expect(config.home).toBe(join(homedir(), '.cache', 'ventanilla'));
+    expect(config.databaseUrl).toBe('postgres://ventanilla@127.0.0.1:5432/ventanilla');
+    expect(config.databaseAddress).toBe('127.0.0.1:5432');
+    expect(config.databaseExternal).toBe(false);
   });
 
   it('uses the topics of design.md §3', () => {
@@ -154,6 +163,43 @@ describe('VENTANILLA_AGENCY_MODES with too many parts', () => {
   it('refuses HEALTH=queue=auto instead of silently keeping the first mode', () => {
     expect(configError({ VENTANILLA_AGENCY_MODES: 'HEALTH=queue=auto' }).message).toContain(
       'got "HEALTH=queue=auto"',
+    );
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('selects an external database, and its address is host:port without credentials', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://app:s3cret@db.internal/archive?sslmode=require',
+    });
+    expect(config.databaseExternal).toBe(true);
+    expect(config.databaseUrl).toBe('postgresql://app:s3cret@db.internal/archive?sslmode=require');
+    expect(config.databaseAddress).toBe('db.internal:5432');
+    expect(config.kafkaExternal).toBe(false);
+  });
+
+  it('accepts a Unix socket directory given as ?host=', () => {
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres:///archive?host=/run/postgresql&user=app' }).databaseAddress,
+    ).toBe('/run/postgresql');
+  });
+
+  it.each([
+    ['mysql://app@db:3306/archive', 'got "mysql://app@db:3306/archive"'],
+    ['db.internal:5432', 'got "db.internal:5432"'],
+    ['not a url', 'got a value that is not a URL'],
+  ])('refuses %s', (value, got) => {
+    expect(configError({ DATABASE_URL: value }).message).toBe(
+      `DATABASE_URL: expected postgres://user[:password]@host[:port]/database, ${got}`,
+    );
+  });
+
+  it('never echoes a password', () => {
+    const { message } = configError({ DATABASE_URL: 'http://app:s3cret@db/archive' });
+    expect(message).not.toContain('s3cret');
+    expect(message).toContain('http://app:***@db/archive');
+    expect(displayDatabaseUrl('postgres://app:s3cret@db:5432/archive')).toBe(
+      'postgres://app:***@db:5432/archive',
     );
   });
 });

@@ -21,6 +21,12 @@ export interface Config {
   temporalExternal: boolean;
   temporalNamespace: string;
   temporalUiUrl: string;
+  /** Connection string of the archive's PostgreSQL (design.md §12); may hold a password: show it with displayDatabaseUrl. */
+  databaseUrl: string;
+  /** True when DATABASE_URL is set: use that database and never start a local PostgreSQL. */
+  databaseExternal: boolean;
+  /** `host:port` of databaseUrl, for messages (never the credentials). */
+  databaseAddress: string;
   /** Downloads and data of the local stack, outside the repo. */
   home: string;
   topics: Topics;
@@ -73,6 +79,11 @@ export class ConfigError extends Error {
 
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+/**
+ * What the local stack creates (infra/postgres.node.ts reads its user, port and database from
+ * here): superuser `ventanilla`, trusted on loopback only, so the default carries no secret.
+ */
+export const DEFAULT_DATABASE_URL = 'postgres://ventanilla@127.0.0.1:5432/ventanilla';
 
 type Env = Record<string, string | undefined>;
 
@@ -88,6 +99,8 @@ export function loadConfig(env: Env = process.env): Config {
     temporalExternal: Boolean(env.TEMPORAL_ADDRESS),
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     temporalUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
+    ...parseDatabaseUrl(env.DATABASE_URL || DEFAULT_DATABASE_URL),
+    databaseExternal: Boolean(env.DATABASE_URL),
     home,
     topics: {
       declarations: topic('VENTANILLA_TOPIC_DECLARATIONS', 'trade.declarations'),
@@ -160,6 +173,37 @@ function parseHostPort(name: string, value: string): string {
     throw new ConfigError(`${name}: expected host:port, got "${value}"`);
   }
   return value.trim();
+}
+
+/**
+ * A `postgres://` or `postgresql://` URL with a host (a `?host=/socket/dir` parameter counts). The
+ * value is echoed in errors only with its password masked.
+ */
+function parseDatabaseUrl(value: string): { databaseUrl: string; databaseAddress: string } {
+  const expected = 'DATABASE_URL: expected postgres://user[:password]@host[:port]/database';
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(`${expected}, got a value that is not a URL`);
+  }
+  const socketDir = url.searchParams.get('host');
+  if (!['postgres:', 'postgresql:'].includes(url.protocol) || (!url.hostname && !socketDir)) {
+    throw new ConfigError(`${expected}, got "${displayDatabaseUrl(value.trim())}"`);
+  }
+  const address = url.hostname ? `${url.hostname}:${url.port || '5432'}` : (socketDir ?? '');
+  return { databaseUrl: value.trim(), databaseAddress: address };
+}
+
+/** The URL with its password replaced by `***`, for banners and error messages. */
+export function displayDatabaseUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 function parseDuration(name: string, value: string): string {

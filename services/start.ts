@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stackDown, stackUp } from '../infra/stack.js';
 import { ServiceUnreachableError, StackError } from '../infra/processes.js';
-import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { ConfigError, displayDatabaseUrl, loadConfig, type Config } from '../runtime/config.js';
 import { ensureDevelopmentPki, type DevPki } from './dev-pki.js';
 import { createRootLogger } from '../runtime/logger.js';
 import { openPipeline } from './process-lifecycle.js';
@@ -12,12 +12,12 @@ import { prebuiltWorkflowBundle } from './temporal-workers.js';
 
 const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs] [-- --split]
 
-Brings up the local Kafka and Temporal (unless KAFKA_BROKERS / TEMPORAL_ADDRESS point elsewhere),
-then runs the pipeline in the foreground: one process with the Temporal workers, intake and the
-decision bridge (services/pipeline.worker.ts). Ctrl-C stops it, and the stack too if this command
-started it (--keep-stack leaves it running).
+Brings up the local Kafka, Temporal and PostgreSQL (unless KAFKA_BROKERS / TEMPORAL_ADDRESS /
+DATABASE_URL point elsewhere), then runs the pipeline in the foreground: one process with the
+Temporal workers, intake and the decision bridge (services/pipeline.worker.ts). Ctrl-C stops it,
+and the stack too if this command started it (--keep-stack leaves it running).
 
-  --keep-stack   leave Kafka and Temporal running after Ctrl-C
+  --keep-stack   leave Kafka, Temporal and PostgreSQL running after Ctrl-C
   --json-logs    print the processes' pino JSON lines as they are
   --split        run the three roles as processes of their own (temporal-worker, intake,
                  decision-bridge), as a deployment that scales them apart would`;
@@ -114,6 +114,7 @@ Ventanilla is running.
   Kafka           ${config.kafkaBrokers.join(',')}
   Temporal        ${config.temporalAddress} (namespace ${config.temporalNamespace})
   Temporal UI     ${config.temporalUiUrl}
+  PostgreSQL      ${displayDatabaseUrl(config.databaseUrl)}${config.databaseExternal ? '' : ' (local stack)'}
   topics          ${t.declarations} (in), ${t.status} (out), ${t.decisions} (agency decisions in),
                   ${t.deadletter} (rejected inputs), ${t.agencyRequestsPrefix}<agency>.requests (agency views)
   agencies        ${modes.join(', ')}
