@@ -25,6 +25,7 @@ import { carriedState, resumed, type RunRecord } from './continue-as-new.js';
 import type { AgencyViewAnswer, ClearanceInput, ClearanceSnapshot, UpdateAck } from './messages.js';
 import { ReviewRunner, type ReviewEvents } from './review-runner.js';
 import { serialKafkaActivities } from './serial-activities.js';
+import { taskTime } from './task-time.js';
 import type { StatusDraft } from '../domain/status-events.js';
 
 const { clearanceStatus } = proxySinks<StatusSinks>();
@@ -245,10 +246,8 @@ export class ClearanceRun {
  * recorded (see `StatusSinks`). Stamped with the task's time, so a replay stamps the same.
  */
 function publishBySink(drafts: StatusDraft[]): string {
-  // Not the host's clock: in a workflow, Date is the workflow task's start, recorded in history
-  // and the same on replay. Stamping here spares a local activity whose only job is the time.
-  // eslint-disable-next-line no-restricted-syntax
-  const at = new Date().toISOString();
+  // The task's time, from history (see task-time.ts): no local activity just to read a clock.
+  const at = taskTime();
   clearanceStatus.publish(drafts, at);
   return at;
 }
