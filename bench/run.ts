@@ -253,6 +253,8 @@ function say(line: string): void {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+/** A side-by-side ratio, to three decimals. */
+const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 
 /** Declarations per second all cores could carry if this cost per declaration were all there was. */
 function cpuCeiling(cost: PhaseCost): number | undefined {
@@ -557,7 +559,6 @@ async function main(): Promise<number> {
     const rSU = settings.withUnsigned ? report(SU) : undefined;
     const lost = integrity.S.lost + integrity.B0.lost + (integrity.SU?.lost ?? 0);
     const duplicated = integrity.S.duplicated + integrity.B0.duplicated + (integrity.SU?.duplicated ?? 0);
-    const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
     const result = {
       pipeline_per_s: rS.sustained_per_s,
       baseline_per_s: rB0.sustained_per_s,
@@ -642,16 +643,18 @@ interface HostPlan {
 
 /** What signing and verifying cost: S (signed) against SU (unsigned), measured in the same run. */
 function signingCost(S: SideReport, SU: SideReport) {
-  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
-  const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     unsigned_per_s: SU.sustained_per_s,
     signed_vs_unsigned_throughput_ratio: ratio(S.sustained_per_s, SU.sustained_per_s),
     unsigned_p99_ms: SU.latency.p99,
     signed_vs_unsigned_latency_ratio_p99: ratio(S.latency.p99, SU.latency.p99),
     unsigned_cpu_ms_per_decl: SU.cpu_per_declaration_ms.workers,
-    verification_cpu_ms_per_decl: r1(S.cpu_per_declaration_ms.workers - SU.cpu_per_declaration_ms.workers),
-    signing_loadgen_cpu_ms_per_decl: r1(S.cpu_per_declaration_ms.loadgen - SU.cpu_per_declaration_ms.loadgen),
+    verification_cpu_ms_per_decl: round1(
+      S.cpu_per_declaration_ms.workers - SU.cpu_per_declaration_ms.workers,
+    ),
+    signing_loadgen_cpu_ms_per_decl: round1(
+      S.cpu_per_declaration_ms.loadgen - SU.cpu_per_declaration_ms.loadgen,
+    ),
   };
 }
 
