@@ -21,7 +21,8 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { CLEARANCE_WORKER_SETTINGS, WORKFLOWS_PATH } from '../services/temporal-workers.js';
+import { CLEARANCE_WORKER_SETTINGS } from '../services/temporal-workers.js';
+import { bundleClearanceWorkflow } from '../services/clearance-bundle.js';
 import { historyFromJSON } from '../test/support/history-json.js';
 import { BASELINE_WORKFLOWS_PATH } from './host-protocol.js';
 import { REPLAY_STATUS_SINKS } from '../activities/status-publisher.js';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     {
       name: 'S',
       history: read(sFile),
-      bundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
+      bundle: await bundleClearanceWorkflow(),
     },
     {
       name: 'B0',

@@ -14,8 +14,8 @@ import {
   AGENCY_WORKER_SETTINGS,
   CLEARANCE_WORKER_SETTINGS,
   startTemporalWorkers,
-  WORKFLOWS_PATH,
 } from '../services/temporal-workers.js';
+import { bundleClearanceWorkflow } from '../services/clearance-bundle.js';
 import { createBaselineActivities } from './baseline.activities.js';
 import {
   BASELINE_WORKFLOWS_PATH,
@@ -96,7 +96,7 @@ async function startPipelineWorkers(
   registry: Registry,
   settings: HostSettings,
 ): Promise<() => Promise<void>> {
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+  const workflowBundle = await bundleClearanceWorkflow();
   const workers = await startTemporalWorkers({
     config,
     logger,
@@ -117,7 +117,7 @@ async function startWholePipeline(
   registry: Registry,
   settings: HostSettings,
 ): Promise<() => Promise<void>> {
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+  const workflowBundle = await bundleClearanceWorkflow();
   const pipeline = await startPipeline({
     config,
     logger,

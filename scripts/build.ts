@@ -3,8 +3,8 @@ import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import ts from 'typescript';
+import { bundleClearanceWorkflow } from '../services/clearance-bundle.js';
 
 // `npm run build` (and `prepare`, so `npm ci` and `npm install` run it): what the shipped
 // processes and the `ventanilla` command run, in dist/.
@@ -18,7 +18,6 @@ const DIST = join(ROOT, 'dist');
 const BUILD_CONFIG = join(ROOT, 'tsconfig.build.json');
 /** Kept in step with services/temporal-workers.ts, which starts workers from this file. */
 const WORKFLOW_BUNDLE = join(DIST, 'workflow-bundle.js');
-const WORKFLOWS_SOURCE = join(ROOT, 'workflows', 'clearance.workflow.ts');
 
 function compile(): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -54,9 +53,13 @@ async function bundleWorkflows(): Promise<number> {
   // webpack's module listing is noise at install time; only its warnings and errors are shown.
   const quiet = () => undefined;
   const shown = (message: string) => console.error(message);
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_SOURCE,
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: shown, error: shown },
+  const { code } = await bundleClearanceWorkflow({
+    log: quiet,
+    trace: quiet,
+    debug: quiet,
+    info: quiet,
+    warn: shown,
+    error: shown,
   });
   writeFileSync(WORKFLOW_BUNDLE, code);
   return code.length;

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  bundleWorkflowCode,
   NativeConnection,
   Worker,
   type WorkflowBundleOption,
@@ -10,6 +9,7 @@ import {
 } from '@temporalio/worker';
 import type { Kafka, Producer } from 'kafkajs';
 import { CoalescingSender } from '../messaging/coalescing-sender.js';
+import { bundleClearanceWorkflow } from './clearance-bundle.js';
 import type { AgencyAdapter } from '../activities/adapters/adapter.js';
 import { createAgencyActivities, createClearanceActivities } from '../activities/create-activities.js';
 import { statusSinks } from '../activities/status-publisher.js';
@@ -17,9 +17,6 @@ import { agencyTaskQueue, ConfigError, type Config } from '../runtime/config.js'
 import { createProducer } from '../messaging/kafka.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Registry } from '../schemas/types.js';
-
-/** The clearance workflow's source, which development, tests and the benchmark bundle themselves. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/clearance.workflow.ts', import.meta.url));
 
 /**
  * The bundle `npm run build` writes (scripts/build.ts). The shipped processes (run from dist/)
@@ -48,16 +45,13 @@ export function prebuiltWorkflowBundle(): string {
 async function clearanceWorkflowCode(logger: Logger): Promise<WorkflowBundleOption> {
   if (!FROM_SOURCES) return { codePath: prebuiltWorkflowBundle() };
   const log = logger.child({ component: 'workflow-bundler' });
-  return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: {
-      log: (_level, message, meta) => log.debug(meta ?? {}, message),
-      trace: (message, meta) => log.trace(meta ?? {}, message),
-      debug: (message, meta) => log.debug(meta ?? {}, message),
-      info: (message, meta) => log.debug(meta ?? {}, message),
-      warn: (message, meta) => log.warn(meta ?? {}, message),
-      error: (message, meta) => log.error(meta ?? {}, message),
-    },
+  return bundleClearanceWorkflow({
+    log: (_level, message, meta) => log.debug(meta ?? {}, message),
+    trace: (message, meta) => log.trace(meta ?? {}, message),
+    debug: (message, meta) => log.debug(meta ?? {}, message),
+    info: (message, meta) => log.debug(meta ?? {}, message),
+    warn: (message, meta) => log.warn(meta ?? {}, message),
+    error: (message, meta) => log.error(meta ?? {}, message),
   });
 }
 

@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleClearanceWorkflow } from '../../services/clearance-bundle.js';
 import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
 import type { AgencyAdapter } from '../../activities/adapters/adapter.js';
 import { loadConfig, type Config } from '../../runtime/config.js';
@@ -13,18 +14,11 @@ import type { Registry, StatusEvent } from '../../schemas/types.js';
 import { CoalescingSender } from '../../messaging/coalescing-sender.js';
 import { DecisionBridge } from '../../services/decision-bridge.js';
 import { Intake } from '../../services/intake.js';
-import {
-  startTemporalWorkers,
-  WORKFLOWS_PATH,
-  type RunningWorkers,
-} from '../../services/temporal-workers.js';
+import { startTemporalWorkers, type RunningWorkers } from '../../services/temporal-workers.js';
 import { collectTopic, deleteTopicsWithPrefix, isolatedEnv, waitFor, type Collected } from './helpers.js';
 
 export function bundleClearanceWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
+  return bundleClearanceWorkflow();
 }
 
 export interface PipelineOptions {
