@@ -44,6 +44,8 @@ const ROOMS = {
   runtime: { mayImport: ['schemas', 'domain'] },
   messaging: { mayImport: ['schemas', 'domain', 'runtime'] },
   identity: { mayImport: ['schemas', 'domain', 'runtime'] },
+  // The PostgreSQL archive (design.md §12): its SQL, its writes and its reads, for services/.
+  archive: { mayImport: ['schemas', 'domain', 'runtime'] },
   activities: { mayImport: ['schemas', 'domain', 'runtime', 'messaging'] },
   'clearance-client': { mayImport: ['schemas', 'domain', 'workflows', 'runtime'] },
   infra: { mayImport: ['schemas', 'domain', 'workflows', 'runtime'] },
@@ -61,6 +63,7 @@ const ROOMS = {
       'activities',
       'clearance-client',
       'infra',
+      'archive',
     ],
   },
   cli: {

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Tests that need no server: next to the code in each room, and under test/unit (the history
 // replay guard included: it replays recorded histories in-process, without Kafka or Temporal).
 const unitFiles = [
-  ...['schemas', 'domain', 'activities', 'messaging', 'identity', 'runtime', 'ops', 'cli'].map(
+  ...['schemas', 'domain', 'activities', 'messaging', 'identity', 'archive', 'runtime', 'ops', 'cli'].map(
     (room) => `${room}/**/*.test.ts`,
   ),
   'test/unit/**/*.test.ts',

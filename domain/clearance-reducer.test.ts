@@ -8,7 +8,7 @@ import {
 } from '../test/support/fixtures.js';
 import { AUDIT_LIMITS } from './audit.js';
 import { reduce, type ClearanceCommand, type ClearanceRules, type Step } from './clearance-reducer.js';
-import type { ClearanceState, DecisionInput } from './clearance-state.js';
+import { statusEvent, type ClearanceState, type DecisionInput } from './clearance-state.js';
 import { ReasonCode } from './failures.js';
 import { agencyPolicies, openingTransition } from './opening.js';
 import { route } from './routing.js';
@@ -59,6 +59,18 @@ describe('clearance reducer: audit trail', () => {
     ]);
     expect(step!.stopReviews).toEqual(['AGRICULTURE']);
     expect(step!.effects.withdrawReviews.map((w) => w.agency)).toEqual(['CUSTOMS']);
+  });
+
+  it("keeps an officer's signer with the decision, so status events (and the archive) carry it", () => {
+    const state = opened();
+    const signer = { rfc: 'OFI800101AB1', serial: '0a1b', fingerprint: 'f'.repeat(64) };
+    const [step] = run(state, [{ ...officer(state, 'CUSTOMS'), signer }]).steps;
+    expect(step!.state.decisions.at(-1)).toEqual(expect.objectContaining({ agency: 'CUSTOMS', signer }));
+    expect(step!.audit[0]).toEqual(expect.objectContaining({ signer }));
+    expect(statusEvent(step!.state, 3, []).decisions?.at(-1)?.signer).toEqual(signer);
+    // An unsigned decision carries no signer at all, not an empty one.
+    const [unsigned] = run(state, [officer(state, 'CUSTOMS')]).steps;
+    expect(unsigned!.state.decisions.at(-1)).not.toHaveProperty('signer');
   });
 
   it('attributes automatic decisions to "auto" and ignores a stale round without an entry', () => {

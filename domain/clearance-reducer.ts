@@ -193,6 +193,7 @@ function officerDecision(
       officer: decision.officer,
       at: decision.at,
       conditions: decision.conditions,
+      ...signedBy(signer),
     },
     signer,
   );

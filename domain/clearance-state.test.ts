@@ -934,6 +934,9 @@ describe('statusEvent stays within the status event schema', () => {
         ...notices,
       ],
       decisions: state.decisions,
+      // Whose it is and under which regime, so the archive can file it (design.md §11–12).
+      traderTaxId: state.declaration.trader.taxId,
+      regime: state.declaration.regime,
     });
   });
 

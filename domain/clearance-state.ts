@@ -147,6 +147,8 @@ export interface DecisionInput {
   officer?: string;
   at: string;
   conditions?: string[];
+  /** Who signed it, when an officer or agency system did (the archive keeps it with the decision). */
+  signer?: StatusDecision['signer'];
 }
 
 /** Why a decision cannot apply now, or undefined when it can. Used by the update validator too. */
@@ -183,6 +185,7 @@ export function applyDecision(state: ClearanceState, decision: DecisionInput): T
     reasons: decision.reasons,
     ...(decision.officer ? { officer: decision.officer } : {}),
     ...(decision.conditions?.length ? { conditions: decision.conditions } : {}),
+    ...(decision.signer ? { signer: decision.signer } : {}),
   };
   const next = { ...state, reviews, decisions: [...state.decisions, record] };
   if (decision.outcome !== 'REJECTED') return { state: next, effects: noEffects() };
@@ -369,6 +372,7 @@ function boundedDecision(decision: StatusDecision): StatusDecision {
     reasons,
     ...(officer ? { officer } : {}),
     ...(conditions?.length ? { conditions } : {}),
+    ...(decision.signer ? { signer: decision.signer } : {}),
   };
 }
 
@@ -398,5 +402,7 @@ export function statusEvent(
     reasons: boundedReasons([...reasons, ...notices], STATUS_REASONS),
     // The full history is in the audit trail; the event carries the latest decisions only.
     decisions: state.decisions.slice(-DECISIONS_SHOWN).map(boundedDecision),
+    traderTaxId: state.declaration.trader.taxId,
+    regime: state.declaration.regime,
   };
 }

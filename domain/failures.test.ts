@@ -5,8 +5,13 @@ import {
   KafkaJSProtocolError,
 } from 'kafkajs';
 import { ServiceError } from '@temporalio/client';
+import { DatabaseError } from 'pg';
 import { describe, expect, it } from 'vitest';
+import { databaseFailure } from '../runtime/postgres.js';
 import { describeFailure, failureClass, RetryLater } from './failures.js';
+
+/** As pg reports the server's answer: a DatabaseError named "error" with the SQLSTATE in `code`. */
+const sqlstate = (code: string) => Object.assign(new DatabaseError(`sqlstate ${code}`, 0, 'error'), { code });
 
 const grpc = (code: number) => Object.assign(new Error(`grpc ${code}`), { code });
 const protocol = (type: string, retriable: boolean) =>
@@ -39,12 +44,20 @@ describe('failureClass', () => {
         retryTime: 1000,
       }),
     ],
+    ['PostgreSQL shutting down (57P01)', sqlstate('57P01')],
+    ['PostgreSQL starting up (57P03)', sqlstate('57P03')],
+    ['a serialisation failure (40001)', sqlstate('40001')],
+    ['too many connections (53300)', sqlstate('53300')],
+    ['a broken PostgreSQL connection', databaseFailure(new Error('Connection terminated unexpectedly'))],
+    ['a pool that cannot connect', databaseFailure(new Error('timeout exceeded when trying to connect'))],
   ])('%s is transient', (_name, error) => expect(failureClass(error)).toBe('transient'));
 
   it.each([
     ['a message too large', nonRetriable(protocol('MESSAGE_TOO_LARGE', false))],
     ['an invalid record', protocol('INVALID_RECORD', false)],
     ['a Temporal invalid argument', new ServiceError('blob size exceeds limit', { cause: grpc(3) })],
+    ['a value PostgreSQL cannot store (22P05)', sqlstate('22P05')],
+    ['a violated constraint (23514)', sqlstate('23514')],
   ])('%s is permanent', (_name, error) => expect(failureClass(error)).toBe('permanent'));
 
   it.each([
@@ -53,6 +66,8 @@ describe('failureClass', () => {
     ['an unknown error', new Error('something else')],
     ['a thrown string', 'boom'],
     ['a Temporal internal error', new ServiceError('internal', { cause: grpc(13) })],
+    ['a wrong SQL statement (42P01, no such table)', sqlstate('42P01')],
+    ['a TypeError inside a database call', databaseFailure(new TypeError('x is not a function'))],
     [
       'a cyclic cause chain',
       (() => {

@@ -158,6 +158,19 @@ const KAFKAJS_TRANSIENT = new Set([
   'KafkaJSLockTimeout',
   'KafkaJSTimeout',
 ]);
+/**
+ * PostgreSQL's SQLSTATE classes (the first two characters) that say the server is away, busy or
+ * restarting, or that this transaction lost a race and may simply run again: 08 connection
+ * exception, 40 transaction rollback (serialisation failure, deadlock), 53 insufficient resources,
+ * 55 object not in prerequisite state (a lock not available), 57 operator intervention (shutdown,
+ * cannot connect now), 58 system error.
+ */
+const SQLSTATE_TRANSIENT = new Set(['08', '40', '53', '55', '57', '58']);
+/** 22 data exception and 23 integrity constraint violation: this row can never be written as it is. */
+const SQLSTATE_PERMANENT = new Set(['22', '23']);
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+/** runtime/postgres.ts's name for a connection that broke or could not be made (pg gives no SQLSTATE). */
+const DATABASE_TRANSIENT = 'DatabaseUnavailableError';
 /** Temporal client errors that only say the call did not complete in time. */
 const TEMPORAL_TRANSIENT = new Set(['WorkflowUpdateRPCTimeoutOrCancelledError', 'TransportError']);
 const PROGRAMMING = new Set([
@@ -207,6 +220,14 @@ function classifyOne(e: ErrorLike): FailureClass | undefined {
     return GRPC_UNCLEAR.has(e.code) ? 'defect' : 'transient';
   }
   if (typeof e.code === 'string' && SYSTEM_TRANSIENT.has(e.code)) return 'transient';
+  if (name === 'error' || name === 'DatabaseError') {
+    // pg's DatabaseError is named "error"; its code is the server's SQLSTATE.
+    const sqlClass = typeof e.code === 'string' && SQLSTATE.test(e.code) ? e.code.slice(0, 2) : '';
+    if (SQLSTATE_TRANSIENT.has(sqlClass)) return 'transient';
+    if (SQLSTATE_PERMANENT.has(sqlClass)) return 'permanent';
+    return 'defect'; // 42 (a wrong statement), XX (internal) and the rest: our bug, or the server's
+  }
+  if (name === DATABASE_TRANSIENT) return 'transient';
   if (KAFKAJS_TRANSIENT.has(name) || TEMPORAL_TRANSIENT.has(name) || name === 'RetryLater')
     return 'transient';
   if (PROGRAMMING.has(name)) return 'defect';

@@ -27,6 +27,8 @@ export interface Config {
   databaseExternal: boolean;
   /** `host:port` of databaseUrl, for messages (never the credentials). */
   databaseAddress: string;
+  /** The archive's schema (`VENTANILLA_DATABASE_SCHEMA`); unset, the connection's own (`public`). Tests isolate in one each. */
+  databaseSchema: string | undefined;
   /** Downloads and data of the local stack, outside the repo. */
   home: string;
   topics: Topics;
@@ -35,6 +37,8 @@ export interface Config {
   agencyTaskQueuePrefix: string;
   intakeGroupId: string;
   decisionsGroupId: string;
+  /** Consumer group of the projector, which archives trade.status (design.md §12). */
+  projectorGroupId: string;
   logLevel: string;
   /** Path of an agency registry JSON file replacing the built-in one. */
   registryFile: string | undefined;
@@ -101,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
     temporalUiUrl: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
     ...parseDatabaseUrl(env.DATABASE_URL || DEFAULT_DATABASE_URL),
     databaseExternal: Boolean(env.DATABASE_URL),
+    databaseSchema: databaseSchema(env.VENTANILLA_DATABASE_SCHEMA),
     home,
     topics: {
       declarations: topic('VENTANILLA_TOPIC_DECLARATIONS', 'trade.declarations'),
@@ -113,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     agencyTaskQueuePrefix: env.VENTANILLA_AGENCY_TASK_QUEUE_PREFIX || 'agency-',
     intakeGroupId: env.VENTANILLA_INTAKE_GROUP || 'ventanilla-intake',
     decisionsGroupId: env.VENTANILLA_DECISIONS_GROUP || 'ventanilla-decisions',
+    projectorGroupId: env.VENTANILLA_PROJECTOR_GROUP || 'ventanilla-projector',
     logLevel: parseLogLevel(env.LOG_LEVEL || 'info'),
     registryFile: env.VENTANILLA_REGISTRY || undefined,
     agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),
@@ -179,6 +185,19 @@ function parseHostPort(name: string, value: string): string {
  * A `postgres://` or `postgresql://` URL with a host (a `?host=/socket/dir` parameter counts). The
  * value is echoed in errors only with its password masked.
  */
+function databaseSchema(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!SCHEMA_NAME.test(value)) {
+    throw new ConfigError(
+      `VENTANILLA_DATABASE_SCHEMA: "${value}" is not a schema name; use lower case letters, digits and _ (at most 63)`,
+    );
+  }
+  return value;
+}
+
+/** A schema name safe in search_path and DDL unquoted: lower case, digits, underscores. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 function parseDatabaseUrl(value: string): { databaseUrl: string; databaseAddress: string } {
   const expected = 'DATABASE_URL: expected postgres://user[:password]@host[:port]/database';
   let url: URL;

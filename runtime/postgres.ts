@@ -1,5 +1,5 @@
 import { Client, DatabaseError, Pool } from 'pg';
-import type { Config } from './config.js';
+import { SCHEMA_NAME, type Config } from './config.js';
 import type { Logger } from './logger.js';
 
 /** What a process needs of the config to reach the archive's database. */
@@ -17,6 +17,32 @@ export class DatabaseUnreachableError extends Error {
   }
 }
 
+/**
+ * A query failed because the connection broke or could not be made: pg reports those with no
+ * SQLSTATE ("Connection terminated unexpectedly", a pool's connect timeout). domain/failures.ts
+ * counts it as transient, so a consumer waits for the database instead of dead-lettering.
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
+
+/**
+ * What a failed query means, said once for every caller: the server's own answer (a DatabaseError
+ * with its SQLSTATE) and our own bugs stay as they are; anything else pg throws is about the
+ * connection, and becomes DatabaseUnavailableError.
+ */
+export function databaseFailure(error: unknown): unknown {
+  if (error instanceof DatabaseError) return error;
+  if (error instanceof Error && PROGRAMMING_ERRORS.has(error.name)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new DatabaseUnavailableError(`PostgreSQL is unavailable: ${message}`, { cause: error });
+}
+
 export interface PoolOptions {
   /** The pool's search_path: a test isolates itself in a schema of its own. */
   schema?: string;
@@ -26,8 +52,6 @@ export interface PoolOptions {
   /** Where errors of idle connections go (a restarted server drops them; the pool replaces them). */
   logger?: Logger;
 }
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** A schema name safe to put in search_path and DDL unquoted: lower case, digits, underscores. */
 export function assertSchemaName(schema: string): string {

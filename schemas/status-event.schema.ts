@@ -9,6 +9,8 @@ import {
   overallStatus,
   reasonCode,
   reasons,
+  regime,
+  taxId,
 } from './common.schema.js';
 
 const statusReason = {
@@ -35,6 +37,17 @@ const decision = {
     at: dateTime,
     reasons,
     conditions,
+    // Who signed an officer's or agency system's decision (design.md §10), as the audit records it.
+    signer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rfc', 'serial', 'fingerprint'],
+      properties: {
+        rfc: taxId,
+        serial: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[0-9a-f]+$' },
+        fingerprint: { type: 'string', minLength: 64, maxLength: 64, pattern: '^[0-9a-f]{64}$' },
+      },
+    },
   },
 } as const;
 
@@ -59,6 +72,11 @@ export const statusEventSchema = {
     reasons: { type: 'array', minItems: 0, maxItems: 100, items: statusReason },
     decisions: { type: 'array', minItems: 0, maxItems: 200, items: decision },
     amendmentId: idString,
+    // Whose declaration it is and under which regime: the archive files events by trader (a trader
+    // reads only their own, design.md §11) and statistics by regime (§12). Absent only when a
+    // rejected input did not say.
+    traderTaxId: taxId,
+    regime,
     workflowId: { type: 'string', minLength: 1, maxLength: 256 },
   },
 } as const;

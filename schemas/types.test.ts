@@ -99,7 +99,9 @@ export type Contract = [
   Expect<Equal<OptionalKeys<Declaration>, 'submittedAt' | 'signature'>>,
   Expect<Equal<OptionalKeys<Withdrawal>, 'withdrawalId' | 'submittedAt'>>,
   Expect<Equal<OptionalKeys<AgencyDecision>, 'conditions'>>,
-  Expect<Equal<OptionalKeys<StatusEvent>, 'decisions' | 'amendmentId' | 'workflowId'>>,
+  Expect<
+    Equal<OptionalKeys<StatusEvent>, 'decisions' | 'amendmentId' | 'workflowId' | 'traderTaxId' | 'regime'>
+  >,
   Expect<Equal<NonNullable<StatusEvent['decisions']>[number]['by'], 'auto' | 'officer'>>,
   Expect<Equal<DeadLetterRecord['key'], string | null>>,
   Expect<Equal<DeadLetterRecord['errors'], FieldError[]>>,

@@ -5,6 +5,7 @@ import { loadRegistry } from '../runtime/registry.js';
 import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { createRootLogger, type Logger } from '../runtime/logger.js';
+import { DatabaseUnreachableError } from '../runtime/postgres.js';
 
 /**
  * A process stops within this long of SIGTERM or SIGINT, even mid-record: what is not finished by
@@ -63,7 +64,9 @@ export function runProcess(
       process.on('SIGINT', onSignal);
     },
     (error: unknown) => {
-      if (error instanceof ConfigError) logger.fatal(error.message);
+      // Both say in one line what is wrong and what to do: a stack trace would only bury that.
+      if (error instanceof ConfigError || error instanceof DatabaseUnreachableError)
+        logger.fatal(error.message);
       else logger.fatal({ err: error }, 'failed to start');
       process.exit(1);
     },

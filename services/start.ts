@@ -14,22 +14,27 @@ const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs] [-- --split]
 
 Brings up the local Kafka, Temporal and PostgreSQL (unless KAFKA_BROKERS / TEMPORAL_ADDRESS /
 DATABASE_URL point elsewhere), then runs the pipeline in the foreground: one process with the
-Temporal workers, intake and the decision bridge (services/pipeline.worker.ts). Ctrl-C stops it,
-and the stack too if this command started it (--keep-stack leaves it running).
+Temporal workers, intake and the decision bridge (services/pipeline.worker.ts), and the projector,
+which archives every status event in PostgreSQL (services/projector.worker.ts). Ctrl-C stops
+them, and the stack too if this command started it (--keep-stack leaves it running).
 
   --keep-stack   leave Kafka, Temporal and PostgreSQL running after Ctrl-C
   --json-logs    print the processes' pino JSON lines as they are
-  --split        run the three roles as processes of their own (temporal-worker, intake,
-                 decision-bridge), as a deployment that scales them apart would`;
+  --split        run the pipeline's three roles as processes of their own (temporal-worker,
+                 intake, decision-bridge), as a deployment that scales them apart would`;
+
+/** Beside the pipeline in either layout: the archive's writer. */
+const PROJECTOR = { name: 'projector', script: 'projector.worker' };
 
 /** The whole pipeline in one process: the cheapest layout, and what the benchmark measures. */
-const SINGLE = [{ name: 'pipeline', script: 'pipeline.worker' }];
+const SINGLE = [{ name: 'pipeline', script: 'pipeline.worker' }, PROJECTOR];
 
 /** The roles apart; each could run on its own host. */
 const SPLIT = [
   { name: 'temporal-worker', script: 'temporal.worker' },
   { name: 'intake', script: 'intake.worker' },
   { name: 'decision-bridge', script: 'decision-bridge.worker' },
+  PROJECTOR,
 ];
 
 /**

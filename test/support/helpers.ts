@@ -25,6 +25,8 @@ export function isolatedEnv(overrides: Record<string, string> = {}): Record<stri
     VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${id}-agency-`,
     VENTANILLA_INTAKE_GROUP: `${id}-intake`,
     VENTANILLA_DECISIONS_GROUP: `${id}-decisions`,
+    VENTANILLA_PROJECTOR_GROUP: `${id}-projector`,
+    VENTANILLA_DATABASE_SCHEMA: id.toLowerCase().replace(/[^a-z0-9_]/g, '_'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     // As in production, every message must be signed (VENTANILLA_SIGNATURES defaults to required);
     // the tests' own CA is the trust store, and their holders sign (test/support/test-pki.ts).
