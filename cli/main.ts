@@ -25,6 +25,7 @@ Identity
                                         the development PKI: CA, certificates, revocations
   sign <file|-> [--cert F --key F [--password-file F]]
                                         the detached signature of a message's exact bytes
+  token --rfc RFC | --cert F --key F    a one-time bearer token for the trader API (5 minutes)
 
 Every command takes --json for machine-readable output and --help for its own usage.
 Environment: KAFKA_BROKERS, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, VENTANILLA_HOME,
@@ -70,6 +71,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sign: async () => {
     const { SIGN_HELP, signCommand } = await import('./sign.command.js');
     return { help: SIGN_HELP, run: signCommand };
+  },
+  token: async () => {
+    const { TOKEN_HELP, tokenCommand } = await import('./token.command.js');
+    return { help: TOKEN_HELP, run: tokenCommand };
   },
 };
 

@@ -39,7 +39,9 @@ type Chain =
   | { generation: number; ok: false; code: SignatureRefusalCode; message: string }
   | { generation: number; ok: true; key: KeyObject; path: CertificateInfo[]; untrusted?: string };
 
-const refuse = (code: SignatureRefusalCode, message: string): SignatureVerdict => ({
+type Refusal = Extract<SignatureVerdict, { ok: false }>;
+
+const refuse = (code: SignatureRefusalCode, message: string): Refusal => ({
   ok: false,
   code,
   message,
@@ -90,6 +92,29 @@ export class SignatureVerifier {
     if (badSignature) return refuse('SIGNATURE_INVALID', badSignature);
     if (chain.untrusted) return refuse('CERTIFICATE_UNTRUSTED', chain.untrusted);
     return verdictAt(chain.path, jws.iat, trust);
+  }
+
+  /**
+   * The key and holder of an x5c chain that ends in the trust store, checked as for a signature
+   * made at `atSeconds` (validity, revocation, an RFC): for JWS forms other than the detached
+   * signature of a message, such as the gateway's bearer tokens (identity/bearer-token.ts).
+   */
+  async holderOf(
+    x5c: string[],
+    atSeconds: number,
+  ): Promise<
+    { ok: true; key: KeyObject; signer: VerifiedSigner } | Extract<SignatureVerdict, { ok: false }>
+  > {
+    try {
+      const trust = await this.trust.current();
+      const chain = await this.chainFor(x5c, trust);
+      if (!chain.ok) return refuse(chain.code, chain.message);
+      if (chain.untrusted) return refuse('CERTIFICATE_UNTRUSTED', chain.untrusted);
+      const verdict = verdictAt(chain.path, atSeconds, trust);
+      return verdict.ok ? { ok: true, key: chain.key, signer: verdict.signer } : verdict;
+    } catch (error) {
+      return refuse('SIGNATURE_INVALID', `the certificate could not be checked: ${reason(error)}`);
+    }
   }
 
   private skewProblem(iat: number, timestampMs: number): string | undefined {

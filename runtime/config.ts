@@ -37,6 +37,9 @@ export interface Config {
   agencyTaskQueuePrefix: string;
   intakeGroupId: string;
   decisionsGroupId: string;
+  /** Where the trader API listens (design.md §11): VENTANILLA_HTTP_HOST, VENTANILLA_HTTP_PORT. */
+  httpHost: string;
+  httpPort: number;
   /** Consumer group of the projector, which archives trade.status (design.md §12). */
   projectorGroupId: string;
   logLevel: string;
@@ -119,6 +122,8 @@ export function loadConfig(env: Env = process.env): Config {
     intakeGroupId: env.VENTANILLA_INTAKE_GROUP || 'ventanilla-intake',
     decisionsGroupId: env.VENTANILLA_DECISIONS_GROUP || 'ventanilla-decisions',
     projectorGroupId: env.VENTANILLA_PROJECTOR_GROUP || 'ventanilla-projector',
+    httpHost: env.VENTANILLA_HTTP_HOST || '127.0.0.1',
+    httpPort: parseIntInRange('VENTANILLA_HTTP_PORT', env.VENTANILLA_HTTP_PORT || '8080', 0, 65535),
     logLevel: parseLogLevel(env.LOG_LEVEL || 'info'),
     registryFile: env.VENTANILLA_REGISTRY || undefined,
     agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),

@@ -15,26 +15,29 @@ const HELP = `Usage: npm start [-- --keep-stack] [-- --json-logs] [-- --split]
 Brings up the local Kafka, Temporal and PostgreSQL (unless KAFKA_BROKERS / TEMPORAL_ADDRESS /
 DATABASE_URL point elsewhere), then runs the pipeline in the foreground: one process with the
 Temporal workers, intake and the decision bridge (services/pipeline.worker.ts), and the projector,
-which archives every status event in PostgreSQL (services/projector.worker.ts). Ctrl-C stops
-them, and the stack too if this command started it (--keep-stack leaves it running).
+which archives every status event in PostgreSQL (services/projector.worker.ts), and the trader
+API (services/gateway.worker.ts). Ctrl-C stops them, and the stack too if this command started it (--keep-stack leaves it running).
 
   --keep-stack   leave Kafka, Temporal and PostgreSQL running after Ctrl-C
   --json-logs    print the processes' pino JSON lines as they are
   --split        run the pipeline's three roles as processes of their own (temporal-worker,
                  intake, decision-bridge), as a deployment that scales them apart would`;
 
-/** Beside the pipeline in either layout: the archive's writer. */
-const PROJECTOR = { name: 'projector', script: 'projector.worker' };
+/** Beside the pipeline in either layout: the archive's writer and the trader API. */
+const FRONT = [
+  { name: 'projector', script: 'projector.worker' },
+  { name: 'gateway', script: 'gateway.worker' },
+];
 
 /** The whole pipeline in one process: the cheapest layout, and what the benchmark measures. */
-const SINGLE = [{ name: 'pipeline', script: 'pipeline.worker' }, PROJECTOR];
+const SINGLE = [{ name: 'pipeline', script: 'pipeline.worker' }, ...FRONT];
 
 /** The roles apart; each could run on its own host. */
 const SPLIT = [
   { name: 'temporal-worker', script: 'temporal.worker' },
   { name: 'intake', script: 'intake.worker' },
   { name: 'decision-bridge', script: 'decision-bridge.worker' },
-  PROJECTOR,
+  ...FRONT,
 ];
 
 /**
@@ -114,20 +117,30 @@ function signaturesLine(config: Config, pki: DevPki | undefined): string {
 
 function printBanner(config: Config, modes: string[], pki: DevPki | undefined): void {
   const t = config.topics;
+  const api = `http://${config.httpHost}:${config.httpPort}`;
   console.log(`
 Ventanilla is running.
   Kafka           ${config.kafkaBrokers.join(',')}
   Temporal        ${config.temporalAddress} (namespace ${config.temporalNamespace})
   Temporal UI     ${config.temporalUiUrl}
   PostgreSQL      ${displayDatabaseUrl(config.databaseUrl)}${config.databaseExternal ? '' : ' (local stack)'}
+  trader API      ${api}/v1/declarations
   topics          ${t.declarations} (in), ${t.status} (out), ${t.decisions} (agency decisions in),
                   ${t.deadletter} (rejected inputs), ${t.agencyRequestsPrefix}<agency>.requests (agency views)
   agencies        ${modes.join(', ')}
   signatures      ${signaturesLine(config, pki)}
 
-Try it (in another terminal):
+Try it (in another terminal), over Kafka:
   npx ventanilla submit examples/avocado-import.json
   npx ventanilla status AVO-2026-000001 --watch
+or over HTTP (each token is accepted once, so each call makes its own):
+  curl -i -X POST ${api}/v1/declarations \\
+    -H "Authorization: Bearer $(npx ventanilla token --rfc ANO970512KX3)" \\
+    -H "Content-Type: application/json" \\
+    -H "Ventanilla-Signature: $(npx ventanilla sign examples/avocado-import.json)" \\
+    --data-binary @examples/avocado-import.json
+  curl -H "Authorization: Bearer $(npx ventanilla token --rfc ANO970512KX3)" \\
+    ${api}/v1/declarations/AVO-2026-000001
 Ctrl-C stops.
 `);
 }

@@ -1,0 +1,112 @@
+import type { Pool, QueryResultRow } from 'pg';
+import { databaseFailure } from '../runtime/postgres.js';
+import type { OverallStatus, StatusEvent } from '../schemas/types.js';
+
+// What the gateway reads from the archive. Every read names the trader: a declaration of another
+// trader is simply not found (design.md §11: 404, not 403).
+
+/** A query whose failure comes out classified: an unavailable archive is transient (a 503). */
+async function rows<R extends QueryResultRow>(pool: Pool, sql: string, params: unknown[]): Promise<R[]> {
+  try {
+    return (await pool.query<R>(sql, params)).rows;
+  } catch (error) {
+    throw databaseFailure(error);
+  }
+}
+
+/** The latest status event of the trader's declaration, or undefined. */
+export async function latestEvent(
+  pool: Pool,
+  trader: string,
+  declarationId: string,
+): Promise<StatusEvent | undefined> {
+  const found = await rows<{ last_event: StatusEvent }>(
+    pool,
+    'select last_event from declarations where declaration_id = $1 and trader_tax_id = $2',
+    [declarationId, trader],
+  );
+  return found[0]?.last_event;
+}
+
+/** Whose declaration it is, if the archive knows it: `undefined` when it does not (yet). */
+export async function declarationOwner(
+  pool: Pool,
+  declarationId: string,
+): Promise<string | null | undefined> {
+  const found = await rows<{ trader_tax_id: string | null }>(
+    pool,
+    'select trader_tax_id from declarations where declaration_id = $1',
+    [declarationId],
+  );
+  return found.length ? found[0]!.trader_tax_id : undefined;
+}
+
+/**
+ * The trader's declaration's events after `afterSequence`, in sequence order, at most `limit`;
+ * undefined when the declaration is not the trader's (or not known).
+ */
+export async function eventsAfter(
+  pool: Pool,
+  trader: string,
+  declarationId: string,
+  afterSequence = 0,
+  limit = 1000,
+): Promise<StatusEvent[] | undefined> {
+  const found = await rows<{ event: StatusEvent | null }>(
+    pool,
+    `select e.event from declarations d
+       left join status_events e on e.declaration_id = d.declaration_id and e.sequence > $3
+     where d.declaration_id = $1 and d.trader_tax_id = $2
+     order by e.sequence limit $4`,
+    [declarationId, trader, afterSequence, limit],
+  );
+  if (found.length === 0) return undefined;
+  return found.flatMap((r) => (r.event ? [r.event] : []));
+}
+
+export interface DeclarationSummary {
+  declarationId: string;
+  status: OverallStatus;
+  sequence: number;
+  receivedAt: string;
+  updatedAt: string;
+}
+
+/** A page of the trader's declarations, newest first, after the cursor's (first_at, id). */
+export async function listDeclarations(
+  pool: Pool,
+  trader: string,
+  filter: { status?: OverallStatus; since?: string; after?: { at: string; id: string }; limit: number },
+): Promise<DeclarationSummary[]> {
+  const found = await rows<{
+    declaration_id: string;
+    status: OverallStatus;
+    last_sequence: string;
+    first_at: Date;
+    updated_at: Date;
+  }>(
+    pool,
+    `select declaration_id, status, last_sequence, first_at, updated_at from declarations
+     where trader_tax_id = $1
+       and ($2::text is null or status = $2)
+       and ($3::timestamptz is null or first_at >= $3)
+       and ($4::timestamptz is null or (first_at, declaration_id) < ($4, $5))
+     order by first_at desc, declaration_id desc
+     limit $6`,
+    [
+      trader,
+      filter.status ?? null,
+      filter.since ?? null,
+      filter.after?.at ?? null,
+      filter.after?.id ?? '',
+      filter.limit,
+    ],
+  );
+  return found.map((r) => ({
+    declarationId: r.declaration_id,
+    status: r.status,
+    sequence: Number(r.last_sequence),
+    receivedAt: r.first_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  }));
+}

@@ -1,0 +1,17 @@
+import { migrateArchive } from '../archive/archive-schema.js';
+import { openDatabase } from '../runtime/postgres.js';
+import { startGateway } from './gateway/start-gateway.js';
+import { openPipeline, runProcess } from './process-lifecycle.js';
+
+// The gateway process: the trader API of design.md §11, on VENTANILLA_HTTP_HOST:VENTANILLA_HTTP_PORT.
+runProcess('gateway', async ({ config, logger }) => {
+  const schema = config.databaseSchema;
+  const pool = await openDatabase(config, { schema, applicationName: 'ventanilla-gateway', logger });
+  await migrateArchive(pool, { schema, logger });
+  const { kafka } = await openPipeline(config, logger, 'ventanilla-gateway');
+  const gateway = await startGateway({ config, logger, kafka, pool });
+  return async () => {
+    await gateway.stop();
+    await pool.end();
+  };
+});

@@ -1,0 +1,95 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import { failureClass } from '../../domain/failures.js';
+import type { SignatureGate } from '../../identity/signature-gate.js';
+import type { SignatureVerifier } from '../../identity/signature-verifier.js';
+import { MAX_MESSAGE_BYTES } from '../../messaging/intake-parse.js';
+import type { Config } from '../../runtime/config.js';
+import type { Logger } from '../../runtime/logger.js';
+import { authenticate } from './authentication.js';
+import { fastifyProblem, sendProblem } from './problem.js';
+import { registerReadRoutes } from './read-routes.js';
+import { registerSubmitRoutes } from './submit-routes.js';
+
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  /** Connected; the gateway produces trader messages with it (acks from all in-sync replicas). */
+  producer: Producer;
+  /** The archive, migrated. */
+  pool: Pool;
+  /** VENTANILLA_SIGNATURES over message bodies, as intake applies it. */
+  gate: SignatureGate;
+  /** Bearer tokens' certificates, always checked whatever VENTANILLA_SIGNATURES says. */
+  tokens: SignatureVerifier;
+  /** What /readyz asks besides the archive: Kafka and Temporal answer. */
+  ready: () => Promise<string[]>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The RFC of the token's holder, set by authentication before any /v1 handler runs. */
+    trader: string;
+  }
+}
+
+/**
+ * The trader API of design.md §11 as a Fastify instance, not yet listening. Bodies are kept as
+ * the exact bytes received (they are produced to Kafka as they are, under their signature), and
+ * every error is problem+json.
+ */
+export function buildGateway(deps: GatewayDeps): FastifyInstance {
+  const app = Fastify({ bodyLimit: MAX_MESSAGE_BYTES, logger: false, return503OnClosing: true });
+  app.decorateRequest('trader', '');
+  // Only JSON is taken, and as bytes: another media type is refused with 415 before any handler.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.statusCode && error.statusCode < 500) return sendProblem(reply, fastifyProblem(error));
+    const transient = failureClass(error) === 'transient';
+    deps.logger.error({ err: error, reqId: request.id, url: request.url }, 'gateway request failed');
+    if (transient) reply.header('Retry-After', '5');
+    return sendProblem(reply, {
+      status: transient ? 503 : 500,
+      title: transient ? 'Service unavailable' : 'Internal error',
+      detail: transient
+        ? 'a service behind the gateway does not answer; try again shortly'
+        : `the gateway failed on its side (request ${request.id}); the operators have the details`,
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      status: 404,
+      title: 'Not found',
+      detail: `no ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const down = await readiness(deps);
+    if (down.length === 0) return { status: 'ready' };
+    return sendProblem(reply, {
+      status: 503,
+      title: 'Not ready',
+      detail: `not answering: ${down.join(', ')}`,
+    });
+  });
+  app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate(deps));
+    registerSubmitRoutes(v1, deps);
+    registerReadRoutes(v1, deps);
+  });
+  return app;
+}
+
+async function readiness(deps: GatewayDeps): Promise<string[]> {
+  const archive = deps.pool.query('select 1').then(
+    () => [],
+    () => ['the archive (PostgreSQL)'],
+  );
+  const [others, db] = await Promise.all([deps.ready().catch(() => ['Kafka or Temporal']), archive]);
+  return [...others, ...db];
+}

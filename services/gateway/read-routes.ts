@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { eventsAfter, latestEvent, listDeclarations } from '../../archive/archive-reads.js';
+import { OVERALL_STATUSES, PATTERNS } from '../../schemas/common.schema.js';
+import type { OverallStatus } from '../../schemas/types.js';
+import type { GatewayDeps } from './gateway-server.js';
+import { sendProblem } from './problem.js';
+
+const PAGE = 50;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 64, pattern: PATTERNS.id } },
+} as const;
+
+/**
+ * Reads of the trader's own declarations, from the archive (design.md §11–12), so they answer
+ * long after the workflow has closed. Another trader's declaration is not found.
+ */
+export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): void {
+  const notFound = (id: string) => ({
+    status: 404,
+    title: 'Not found',
+    detail: `no declaration ${id} of yours`,
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/declarations/:id',
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const event = await latestEvent(deps.pool, request.trader, request.params.id);
+      return event ?? sendProblem(reply, notFound(request.params.id));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/declarations/:id/events',
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const events = await eventsAfter(deps.pool, request.trader, request.params.id);
+      if (!events) return sendProblem(reply, notFound(request.params.id));
+      return { declarationId: request.params.id, events };
+    },
+  );
+
+  app.get<{ Querystring: { status?: OverallStatus; since?: string; cursor?: string } }>(
+    '/v1/declarations',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: OVERALL_STATUSES },
+            since: { type: 'string', format: 'date-time' },
+            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const after = request.query.cursor ? readCursor(request.query.cursor) : undefined;
+      if (after === null) {
+        return sendProblem(reply, {
+          status: 400,
+          title: 'Invalid cursor',
+          detail: 'use the nextCursor of a previous page as it was given',
+        });
+      }
+      const { status, since } = request.query;
+      const page = await listDeclarations(deps.pool, request.trader, {
+        status,
+        since,
+        after,
+        limit: PAGE + 1,
+      });
+      const more = page.length > PAGE;
+      const declarations = page.slice(0, PAGE);
+      const last = declarations.at(-1);
+      return {
+        declarations,
+        ...(more && last ? { nextCursor: writeCursor({ at: last.receivedAt, id: last.declarationId }) } : {}),
+      };
+    },
+  );
+}
+
+/** Opaque to the trader: the (receivedAt, declarationId) the next page starts below. */
+function writeCursor(position: { at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
+}
+
+function readCursor(cursor: string): { at: string; id: string } | null {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string') return null;
+    return { at, id };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,63 @@
+import { Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import { SignatureGate } from '../../identity/signature-gate.js';
+import { SignatureVerifier } from '../../identity/signature-verifier.js';
+import { TrustStore } from '../../identity/trust-store.js';
+import { createProducer } from '../../messaging/kafka.js';
+import type { Config } from '../../runtime/config.js';
+import type { Logger } from '../../runtime/logger.js';
+import { buildGateway } from './gateway-server.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway listening on config.httpHost:httpPort (port 0: any free one), with a producer, the
+ * signature gate and the token verifier of its own; the pool is the caller's (migrated).
+ */
+export async function startGateway(deps: {
+  config: Config;
+  logger: Logger;
+  kafka: Kafka;
+  pool: Pool;
+}): Promise<RunningGateway> {
+  const { config, logger, kafka, pool } = deps;
+  const gate = SignatureGate.open(config);
+  await gate.report(logger);
+  const tokens = new SignatureVerifier(TrustStore.load(config.trustDir));
+  const producer: Producer = createProducer(kafka);
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const temporal = await Connection.connect({ address: config.temporalAddress });
+  const ready = async () => {
+    const [kafkaUp, temporalUp] = await Promise.all([
+      admin.describeCluster().then(
+        () => true,
+        () => false,
+      ),
+      temporal.healthService.check({}).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    return [...(kafkaUp ? [] : ['Kafka']), ...(temporalUp ? [] : ['Temporal'])];
+  };
+  const app = buildGateway({ config, logger, producer, pool, gate, tokens, ready });
+  const url = await app.listen({ host: config.httpHost, port: config.httpPort });
+  logger.info({ url }, 'trader API listening');
+  return {
+    app,
+    url,
+    async stop() {
+      await app.close();
+      await Promise.all([producer.disconnect(), admin.disconnect(), temporal.close()]);
+    },
+  };
+}

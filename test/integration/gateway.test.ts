@@ -1,0 +1,202 @@
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signBearerToken } from '../../identity/bearer-token.js';
+import { holderFiles } from '../../identity/pki.js';
+import { loadSigner } from '../../identity/signing-key.js';
+import { loadConfig } from '../../runtime/config.js';
+import type { StatusEvent } from '../../schemas/types.js';
+import { startGateway, type RunningGateway } from '../../services/gateway/start-gateway.js';
+import { Projector } from '../../services/projector.js';
+import { openTestArchive, type TestArchive } from '../support/archive.js';
+import { sampleDeclaration } from '../support/fixtures.js';
+import { collectTopic, waitFor, type Collected } from '../support/helpers.js';
+import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
+import { signatureHeaders, TEST_PKI } from '../support/test-pki.js';
+
+// The trader API on the real stack: HTTP in, Kafka, intake, Temporal, the projector, the archive,
+// and HTTP out again. No part of it is replaced.
+
+const TRADER = 'AME970512KX3';
+const OTHER = 'OTR010101AB1';
+
+let bundle: WorkflowBundleWithSourceMap;
+let pipeline: TestPipeline;
+let archive: TestArchive;
+let projector: Projector;
+let gateway: RunningGateway;
+let declarations: { messages: Collected[]; consumer: { disconnect(): Promise<void> } };
+
+const token = (rfc = TRADER, options: Parameters<typeof signBearerToken>[1] = {}) =>
+  signBearerToken(loadSigner(holderFiles(TEST_PKI, rfc)), options);
+
+async function call(
+  method: string,
+  path: string,
+  options: {
+    rfc?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    auth?: string | null;
+  } = {},
+) {
+  const headers: Record<string, string> = {};
+  if (options.auth !== null) headers.authorization = options.auth ?? `Bearer ${await token(options.rfc)}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, options.headers);
+  const response = await fetch(`${gateway.url}${path}`, { method, headers, body: options.body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+async function signedPost(path: string, message: object, rfc = TRADER) {
+  const body = JSON.stringify(message);
+  return call('POST', path, { rfc, body, headers: await signatureHeaders(body, rfc) });
+}
+
+beforeAll(async () => {
+  bundle = await bundleClearanceWorkflows();
+  pipeline = await TestPipeline.start({ workflowBundle: bundle });
+  const config = loadConfig({ ...process.env, ...pipeline.env, VENTANILLA_HTTP_PORT: '0' });
+  archive = await openTestArchive(config);
+  const deps = { config, logger: pipeline.logger, kafka: pipeline.kafka, pool: archive.pool };
+  projector = new Projector(deps);
+  await projector.start();
+  gateway = await startGateway(deps);
+  declarations = await collectTopic(pipeline.kafka, config.topics.declarations);
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await projector?.stop();
+  await declarations?.consumer.disconnect();
+  await pipeline?.stop();
+  await archive?.drop();
+});
+
+describe('the trader API', () => {
+  it('takes a signed declaration, produces its exact bytes, and answers CLEARED from the archive', async () => {
+    const declaration = sampleDeclaration();
+    const body = JSON.stringify(declaration);
+    const signature = await signatureHeaders(body, TRADER);
+    const posted = await call('POST', '/v1/declarations', { body, headers: signature });
+    expect(posted.status).toBe(202);
+    expect(posted.body).toEqual({
+      declarationId: declaration.declarationId,
+      statusUrl: `/v1/declarations/${declaration.declarationId}`,
+    });
+    expect(posted.headers.get('location')).toBe(posted.body.statusUrl);
+    // The very bytes, under the very signature: intake verifies what the trader signed.
+    const record = await waitFor('the record on trade.declarations', () =>
+      declarations.messages.find((m) => m.message.key?.toString() === declaration.declarationId),
+    );
+    expect(record.message.value!.toString()).toBe(body);
+    expect(record.message.headers!['ventanilla-signature']!.toString()).toBe(
+      signature['ventanilla-signature'],
+    );
+
+    const cleared = await waitFor('CLEARED in the archive', async () => {
+      const got = await call('GET', `/v1/declarations/${declaration.declarationId}`);
+      return got.status === 200 && (got.body as StatusEvent).status === 'CLEARED' && got.body;
+    });
+    expect(cleared.traderTaxId).toBe(TRADER);
+    const events = await call('GET', `/v1/declarations/${declaration.declarationId}/events`);
+    expect(events.body.events.map((e: StatusEvent) => e.status)).toEqual([
+      'RECEIVED',
+      'IN_REVIEW',
+      'CLEARED',
+    ]);
+    const list = await call('GET', '/v1/declarations?status=CLEARED');
+    expect(list.body.declarations.map((d: { declarationId: string }) => d.declarationId)).toContain(
+      declaration.declarationId,
+    );
+  });
+
+  it("answers 404 for another trader's declaration, the same as for one that does not exist", async () => {
+    const declaration = sampleDeclaration();
+    expect((await signedPost('/v1/declarations', declaration)).status).toBe(202);
+    await waitFor(
+      'the declaration archived',
+      async () => (await call('GET', `/v1/declarations/${declaration.declarationId}`)).status === 200,
+    );
+    const theirs = await call('GET', `/v1/declarations/${declaration.declarationId}`, { rfc: OTHER });
+    const nobodys = await call('GET', '/v1/declarations/NO_SUCH_DECLARATION_1', { rfc: OTHER });
+    expect(theirs.status).toBe(404);
+    expect(theirs.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(nobodys.status).toBe(404);
+    expect(
+      (await call('GET', `/v1/declarations/${declaration.declarationId}/events`, { rfc: OTHER })).status,
+    ).toBe(404);
+    const withdrawal = { kind: 'withdrawal', declarationId: declaration.declarationId, reason: 'not mine' };
+    expect(
+      (await signedPost(`/v1/declarations/${declaration.declarationId}/withdrawal`, withdrawal, OTHER))
+        .status,
+    ).toBe(404);
+    // Nor does another trader's list show it.
+    const list = await call('GET', '/v1/declarations', { rfc: OTHER });
+    expect(JSON.stringify(list.body)).not.toContain(declaration.declarationId);
+  });
+
+  it('refuses an invalid body with the readable messages intake gives, and produces nothing', async () => {
+    const declaration = { ...sampleDeclaration(), regime: 'SMUGGLING', items: [] };
+    const before = declarations.messages.length;
+    const refused = await signedPost('/v1/declarations', declaration);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'regime' }),
+        expect.objectContaining({ path: 'items' }),
+      ]),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(declarations.messages.slice(before).map((m) => m.message.key?.toString())).not.toContain(
+      declaration.declarationId,
+    );
+  });
+
+  it('refuses a missing, bad, expired or replayed token with 401', async () => {
+    const declaration = JSON.stringify(sampleDeclaration());
+    expect((await call('POST', '/v1/declarations', { body: declaration, auth: null })).status).toBe(401);
+    expect((await call('GET', '/v1/declarations', { auth: 'Bearer abc.def.ghi' })).status).toBe(401);
+    const expired = await token(TRADER, { now: new Date(Date.now() - 600_000) });
+    const late = await call('GET', '/v1/declarations', { auth: `Bearer ${expired}` });
+    expect(late.status).toBe(401);
+    expect(late.body.detail).toMatch(/expired/);
+    const once = `Bearer ${await token()}`;
+    expect((await call('GET', '/v1/declarations', { auth: once })).status).toBe(200);
+    const replayed = await call('GET', '/v1/declarations', { auth: once });
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.detail).toMatch(/used before/);
+  });
+
+  it('refuses an unsigned declaration (401) and one signed by another trader (403)', async () => {
+    const body = JSON.stringify(sampleDeclaration());
+    const unsigned = await call('POST', '/v1/declarations', { body });
+    expect(unsigned).toEqual(
+      expect.objectContaining({ status: 401, body: expect.objectContaining({ code: 'SIGNATURE_MISSING' }) }),
+    );
+    const foreign = await call('POST', '/v1/declarations', {
+      body,
+      headers: await signatureHeaders(body, OTHER),
+    });
+    expect(foreign).toEqual(
+      expect.objectContaining({ status: 403, body: expect.objectContaining({ code: 'SIGNER_MISMATCH' }) }),
+    );
+  });
+
+  it('answers 413 over 1 MiB and 415 for a body that is not JSON', async () => {
+    const huge = Buffer.alloc(1024 * 1024 + 1, 0x20);
+    expect((await call('POST', '/v1/declarations', { body: huge })).status).toBe(413);
+    const text = await call('POST', '/v1/declarations', {
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(text.status).toBe(415);
+    expect(text.body.detail).toMatch(/application\/json/);
+  });
+
+  it('answers /healthz and /readyz without a token', async () => {
+    expect((await call('GET', '/healthz', { auth: null })).body).toEqual({ status: 'ok' });
+    expect((await call('GET', '/readyz', { auth: null })).body).toEqual({ status: 'ready' });
+  });
+});
