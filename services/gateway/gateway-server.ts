@@ -7,6 +7,7 @@ import type { SignatureVerifier } from '../../identity/signature-verifier.js';
 import { MAX_MESSAGE_BYTES } from '../../messaging/intake-parse.js';
 import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
+import type { StatusListener } from '../../archive/status-listener.js';
 import { authenticate } from './authentication.js';
 import { fastifyProblem, sendProblem } from './problem.js';
 import { registerReadRoutes } from './read-routes.js';
@@ -23,6 +24,8 @@ export interface GatewayDeps {
   gate: SignatureGate;
   /** Bearer tokens' certificates, always checked whatever VENTANILLA_SIGNATURES says. */
   tokens: SignatureVerifier;
+  /** Wakes the event streams when the projector commits an event. */
+  listener: StatusListener;
   /** What /readyz asks besides the archive: Kafka and Temporal answer. */
   ready: () => Promise<string[]>;
 }
@@ -40,7 +43,13 @@ declare module 'fastify' {
  * every error is problem+json.
  */
 export function buildGateway(deps: GatewayDeps): FastifyInstance {
-  const app = Fastify({ bodyLimit: MAX_MESSAGE_BYTES, logger: false, return503OnClosing: true });
+  // Event streams stay open for as long as their clients like: closing ends them too.
+  const app = Fastify({
+    bodyLimit: MAX_MESSAGE_BYTES,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
   app.decorateRequest('trader', '');
   // Only JSON is taken, and as bytes: another media type is refused with 415 before any handler.
   app.removeAllContentTypeParsers();

@@ -3,6 +3,7 @@ import { eventsAfter, latestEvent, listDeclarations } from '../../archive/archiv
 import { OVERALL_STATUSES, PATTERNS } from '../../schemas/common.schema.js';
 import type { OverallStatus } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
+import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
 import { sendProblem } from './problem.js';
 
 const PAGE = 50;
@@ -36,9 +37,13 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
     '/v1/declarations/:id/events',
     { schema: { params: idParams } },
     async (request, reply) => {
-      const events = await eventsAfter(deps.pool, request.trader, request.params.id);
+      const stream = wantsEventStream(request);
+      const after = stream ? lastEventId(request) : 0;
+      const events = await eventsAfter(deps.pool, request.trader, request.params.id, after);
       if (!events) return sendProblem(reply, notFound(request.params.id));
-      return { declarationId: request.params.id, events };
+      if (!stream) return { declarationId: request.params.id, events };
+      streamEvents(deps, request, reply, request.params.id, events);
+      return reply;
     },
   );
 

@@ -8,6 +8,7 @@ import { TrustStore } from '../../identity/trust-store.js';
 import { createProducer } from '../../messaging/kafka.js';
 import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
+import { StatusListener } from '../../archive/status-listener.js';
 import { buildGateway } from './gateway-server.js';
 
 export interface RunningGateway {
@@ -49,7 +50,9 @@ export async function startGateway(deps: {
     ]);
     return [...(kafkaUp ? [] : ['Kafka']), ...(temporalUp ? [] : ['Temporal'])];
   };
-  const app = buildGateway({ config, logger, producer, pool, gate, tokens, ready });
+  const listener = new StatusListener(config.databaseUrl, logger);
+  await listener.start(pool);
+  const app = buildGateway({ config, logger, producer, pool, gate, tokens, ready, listener });
   const url = await app.listen({ host: config.httpHost, port: config.httpPort });
   logger.info({ url }, 'trader API listening');
   return {
@@ -57,7 +60,7 @@ export async function startGateway(deps: {
     url,
     async stop() {
       await app.close();
-      await Promise.all([producer.disconnect(), admin.disconnect(), temporal.close()]);
+      await Promise.all([producer.disconnect(), admin.disconnect(), temporal.close(), listener.stop()]);
     },
   };
 }

@@ -1,0 +1,71 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { eventsAfter } from '../../archive/archive-reads.js';
+import type { StatusListener } from '../../archive/status-listener.js';
+import type { StatusEvent } from '../../schemas/types.js';
+import type { GatewayDeps } from './gateway-server.js';
+
+/** A comment line this often keeps proxies from closing an idle stream, and polls the archive. */
+const KEEPALIVE_MS = 15_000;
+
+/** `Last-Event-ID` as a sequence; anything else starts from the beginning. */
+export function lastEventId(request: FastifyRequest): number {
+  const header = request.headers['last-event-id'];
+  const value = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
+}
+
+export function wantsEventStream(request: FastifyRequest): boolean {
+  return /\btext\/event-stream\b/.test(request.headers.accept ?? '');
+}
+
+/**
+ * GET /v1/declarations/{id}/events as Server-Sent Events (design.md §11): every archived event
+ * after Last-Event-ID, then each new one as the projector commits it. Each event's `id:` is its
+ * sequence, so a client that reconnects with the last id it saw loses nothing and gets nothing
+ * twice. `first` is what the caller already read (it proved the declaration is the trader's).
+ */
+export function streamEvents(
+  deps: Pick<GatewayDeps, 'pool' | 'logger'> & { listener: StatusListener },
+  request: FastifyRequest,
+  reply: FastifyReply,
+  declarationId: string,
+  first: StatusEvent[],
+): void {
+  reply.hijack();
+  const out = reply.raw;
+  out.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  let last = lastEventId(request);
+  let reading: Promise<void> = Promise.resolve();
+  const send = (events: StatusEvent[]) => {
+    for (const event of events) {
+      if (event.sequence <= last) continue;
+      out.write(`id: ${event.sequence}\nevent: status\ndata: ${JSON.stringify(event)}\n\n`);
+      last = event.sequence;
+    }
+  };
+  // One read at a time, in order: notifications can arrive faster than the archive answers.
+  const readNew = () => {
+    reading = reading
+      .then(async () => send((await eventsAfter(deps.pool, request.trader, declarationId, last)) ?? []))
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error, declarationId }, 'event stream: archive read failed'),
+      );
+  };
+  send(first);
+  const unsubscribe = deps.listener.subscribe(declarationId, readNew);
+  const keepalive = setInterval(() => {
+    out.write(': keepalive\n\n');
+    readNew();
+  }, KEEPALIVE_MS);
+  // A notification may have come between the first read and the subscription.
+  readNew();
+  request.raw.on('close', () => {
+    clearInterval(keepalive);
+    unsubscribe();
+  });
+}
