@@ -40,6 +40,8 @@ export interface Config {
   /** Where the trader API listens (design.md §11): VENTANILLA_HTTP_HOST, VENTANILLA_HTTP_PORT. */
   httpHost: string;
   httpPort: number;
+  /** Requests per minute one trader may make of the trader API before 429 (VENTANILLA_HTTP_RATE_PER_MINUTE). */
+  httpRatePerMinute: number;
   /** Consumer group of the projector, which archives trade.status (design.md §12). */
   projectorGroupId: string;
   logLevel: string;
@@ -124,6 +126,12 @@ export function loadConfig(env: Env = process.env): Config {
     projectorGroupId: env.VENTANILLA_PROJECTOR_GROUP || 'ventanilla-projector',
     httpHost: env.VENTANILLA_HTTP_HOST || '127.0.0.1',
     httpPort: parseIntInRange('VENTANILLA_HTTP_PORT', env.VENTANILLA_HTTP_PORT || '8080', 0, 65535),
+    httpRatePerMinute: parseIntInRange(
+      'VENTANILLA_HTTP_RATE_PER_MINUTE',
+      env.VENTANILLA_HTTP_RATE_PER_MINUTE || '600',
+      1,
+      1_000_000,
+    ),
     logLevel: parseLogLevel(env.LOG_LEVEL || 'info'),
     registryFile: env.VENTANILLA_REGISTRY || undefined,
     agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),

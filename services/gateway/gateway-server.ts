@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -9,7 +10,7 @@ import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { StatusListener } from '../../archive/status-listener.js';
 import { authenticate } from './authentication.js';
-import { fastifyProblem, sendProblem } from './problem.js';
+import { fastifyProblem, rateLimited, sendProblem } from './problem.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerSubmitRoutes } from './submit-routes.js';
 
@@ -88,6 +89,14 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   });
   app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps));
+    // Per trader, once authentication named them; counted in this process (each gateway its own).
+    await v1.register(rateLimit, {
+      hook: 'preHandler',
+      max: deps.config.httpRatePerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.trader,
+      errorResponseBuilder: (_request, context) => rateLimited(context.max, context.after),
+    });
     registerSubmitRoutes(v1, deps);
     registerReadRoutes(v1, deps);
   });

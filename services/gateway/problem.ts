@@ -22,6 +22,15 @@ export function sendProblem(reply: FastifyReply, problem: Omit<Problem, 'type'>)
     .send({ type: 'about:blank', ...problem });
 }
 
+/** What the rate limiter throws for a trader over its rate; fastifyProblem turns it into a 429. */
+export function rateLimited(max: number, after: string): FastifyError {
+  return Object.assign(new Error(`more than ${max} requests a minute; try again in ${after}`), {
+    name: 'RateLimited',
+    code: 'VENTANILLA_RATE_LIMITED',
+    statusCode: 429,
+  });
+}
+
 /** Fastify's own refusals (body size, media type, malformed parameters) as problems with their fix. */
 export function fastifyProblem(error: FastifyError): Omit<Problem, 'type'> {
   switch (error.code) {
@@ -38,6 +47,8 @@ export function fastifyProblem(error: FastifyError): Omit<Problem, 'type'> {
         title: 'Unsupported media type',
         detail: 'send the message as JSON, with "Content-Type: application/json"',
       };
+    case 'VENTANILLA_RATE_LIMITED':
+      return { status: 429, title: 'Too many requests', detail: error.message };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, title: 'Empty body', detail: 'the body is empty; send the message as JSON' };
     default:

@@ -277,6 +277,34 @@ describe('the trader API', () => {
     resumed.close();
   });
 
+  it('answers 429 to a trader over its rate, with Retry-After, and not to another trader', async () => {
+    const config = loadConfig({
+      ...process.env,
+      ...pipeline.env,
+      VENTANILLA_HTTP_PORT: '0',
+      VENTANILLA_HTTP_RATE_PER_MINUTE: '3',
+    });
+    const strict = await startGateway({
+      config,
+      logger: pipeline.logger,
+      kafka: pipeline.kafka,
+      pool: archive.pool,
+    });
+    try {
+      const get = async (rfc: string) =>
+        fetch(`${strict.url}/v1/declarations`, { headers: { authorization: `Bearer ${await token(rfc)}` } });
+      for (let i = 0; i < 3; i++) expect((await get(TRADER)).status).toBe(200);
+      const over = await get(TRADER);
+      expect(over.status).toBe(429);
+      expect(over.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await over.json()) as { detail: string }).detail).toMatch(/more than 3 requests a minute/);
+      expect((await get(OTHER)).status).toBe(200);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('answers /healthz and /readyz without a token', async () => {
     expect((await call('GET', '/healthz', { auth: null })).body).toEqual({ status: 'ok' });
     expect((await call('GET', '/readyz', { auth: null })).body).toEqual({ status: 'ready' });
