@@ -1,4 +1,6 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBearerToken } from '../../identity/bearer-token.js';
 import { holderFiles } from '../../identity/pki.js';
@@ -155,6 +157,37 @@ describe('the trader API', () => {
     expect(list.body.declarations.map((d: { declarationId: string }) => d.declarationId)).toContain(
       declaration.declarationId,
     );
+  });
+
+  it('still answers a closed declaration from the archive after its workflow is deleted', async () => {
+    const declaration = sampleDeclaration();
+    const id = declaration.declarationId;
+    expect((await signedPost('/v1/declarations', declaration)).status).toBe(202);
+    await waitFor(
+      'CLEARED archived',
+      async () => (await call('GET', `/v1/declarations/${id}`)).body?.status === 'CLEARED',
+    );
+    const handle = pipeline.client.workflow.getHandle(declarationWorkflowId(id));
+    await pipeline.client.workflowService.deleteWorkflowExecution({
+      namespace: pipeline.config.temporalNamespace,
+      workflowExecution: { workflowId: handle.workflowId },
+    });
+    await waitFor('the workflow gone from Temporal', () =>
+      handle.describe().then(
+        () => false,
+        (error: unknown) => error instanceof WorkflowNotFoundError,
+      ),
+    );
+    const got = await call('GET', `/v1/declarations/${id}`);
+    expect(got).toEqual(
+      expect.objectContaining({ status: 200, body: expect.objectContaining({ status: 'CLEARED' }) }),
+    );
+    const events = await call('GET', `/v1/declarations/${id}/events`);
+    expect(events.body.events.map((e: StatusEvent) => e.status)).toEqual([
+      'RECEIVED',
+      'IN_REVIEW',
+      'CLEARED',
+    ]);
   });
 
   it("answers 404 for another trader's declaration, the same as for one that does not exist", async () => {
