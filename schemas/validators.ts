@@ -52,3 +52,11 @@ export function check<T>(validate: Validator<T>, data: unknown): CheckResult<T> 
   if (validate(data)) return { ok: true, value: data };
   return { ok: false, errors: formatErrors(validate.errors) };
 }
+
+/**
+ * A validator of one part of an HTTP request (path parameters, query string) on the same Ajv
+ * instance, for the gateway's routes (Fastify's setValidatorCompiler).
+ */
+export function compileRequestPart(schema: object): ValidateFunction {
+  return ajv.compile(schema as AnySchemaObject);
+}

@@ -1,4 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -9,6 +10,7 @@ import { MAX_MESSAGE_BYTES } from '../../messaging/intake-parse.js';
 import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { StatusListener } from '../../archive/status-listener.js';
+import { compileRequestPart } from '../../schemas/validators.js';
 import { authenticate } from './authentication.js';
 import { fastifyProblem, rateLimited, sendProblem } from './problem.js';
 import { registerReadRoutes } from './read-routes.js';
@@ -57,10 +59,38 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
+  handleErrors(app, deps.logger);
+  // Route schemas validate parameters on the schemas' own Ajv, and document the API; bodies are
+  // checked by the handlers on their exact bytes, and answers are sent as they are.
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? () => true : compileRequestPart(schema),
+  );
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.register(swagger, OPENAPI);
+  // Registered after swagger, so that its route hook sees them (root routes would come first).
+  app.register(async (open) => registerOpenRoutes(open, app, deps));
+  app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate(deps));
+    // Per trader, once authentication named them; counted in this process (each gateway its own).
+    await v1.register(rateLimit, {
+      hook: 'preHandler',
+      max: deps.config.httpRatePerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.trader,
+      errorResponseBuilder: (_request, context) => rateLimited(context.max, context.after),
+    });
+    registerSubmitRoutes(v1, deps);
+    registerReadRoutes(v1, deps);
+  });
+  return app;
+}
+
+/** problem+json for every error; a 5xx tells the caller only what they can act on, and logs the rest. */
+function handleErrors(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode && error.statusCode < 500) return sendProblem(reply, fastifyProblem(error));
     const transient = failureClass(error) === 'transient';
-    deps.logger.error({ err: error, reqId: request.id, url: request.url }, 'gateway request failed');
+    logger.error({ err: error, reqId: request.id, url: request.url }, 'gateway request failed');
     if (transient) reply.header('Retry-After', '5');
     return sendProblem(reply, {
       status: transient ? 503 : 500,
@@ -77,31 +107,41 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       detail: `no ${request.method} ${request.url.split('?')[0]}`,
     }),
   );
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const down = await readiness(deps);
-    if (down.length === 0) return { status: 'ready' };
-    return sendProblem(reply, {
-      status: 503,
-      title: 'Not ready',
-      detail: `not answering: ${down.join(', ')}`,
-    });
-  });
-  app.register(async (v1) => {
-    v1.addHook('onRequest', authenticate(deps));
-    // Per trader, once authentication named them; counted in this process (each gateway its own).
-    await v1.register(rateLimit, {
-      hook: 'preHandler',
-      max: deps.config.httpRatePerMinute,
-      timeWindow: 60_000,
-      keyGenerator: (request) => request.trader,
-      errorResponseBuilder: (_request, context) => rateLimited(context.max, context.after),
-    });
-    registerSubmitRoutes(v1, deps);
-    registerReadRoutes(v1, deps);
-  });
-  return app;
 }
+
+/** The routes that need no token: the API's description and the probes. */
+function registerOpenRoutes(open: FastifyInstance, app: FastifyInstance, deps: GatewayDeps): void {
+  open.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  open.get('/healthz', { schema: { summary: 'The gateway is up' } }, async () => ({ status: 'ok' }));
+  open.get(
+    '/readyz',
+    { schema: { summary: 'Kafka, Temporal and the archive answer' } },
+    async (_request, reply) => {
+      const down = await readiness(deps);
+      if (down.length === 0) return { status: 'ready' };
+      return sendProblem(reply, {
+        status: 503,
+        title: 'Not ready',
+        detail: `not answering: ${down.join(', ')}`,
+      });
+    },
+  );
+}
+
+const OPENAPI = {
+  openapi: {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ventanilla trader API',
+      version: '1',
+      description:
+        'Submit declarations once and follow their clearance (design.md §11). Every /v1 call needs a bearer token, each accepted once; errors are application/problem+json.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+  },
+};
 
 async function readiness(deps: GatewayDeps): Promise<string[]> {
   const archive = deps.pool.query('select 1').then(

@@ -1,17 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { eventsAfter, latestEvent, listDeclarations } from '../../archive/archive-reads.js';
-import { OVERALL_STATUSES, PATTERNS } from '../../schemas/common.schema.js';
 import type { OverallStatus } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
 import { sendProblem } from './problem.js';
+import { SCHEMAS } from './route-schemas.js';
 
 const PAGE = 50;
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', maxLength: 64, pattern: PATTERNS.id } },
-} as const;
 
 /**
  * Reads of the trader's own declarations, from the archive (design.md §11–12), so they answer
@@ -26,7 +21,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
 
   app.get<{ Params: { id: string } }>(
     '/v1/declarations/:id',
-    { schema: { params: idParams } },
+    { schema: SCHEMAS.latest },
     async (request, reply) => {
       const event = await latestEvent(deps.pool, request.trader, request.params.id);
       return event ?? sendProblem(reply, notFound(request.params.id));
@@ -35,7 +30,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
 
   app.get<{ Params: { id: string } }>(
     '/v1/declarations/:id/events',
-    { schema: { params: idParams } },
+    { schema: SCHEMAS.events },
     async (request, reply) => {
       const stream = wantsEventStream(request);
       const after = stream ? lastEventId(request) : 0;
@@ -49,19 +44,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
 
   app.get<{ Querystring: { status?: OverallStatus; since?: string; cursor?: string } }>(
     '/v1/declarations',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { type: 'string', enum: OVERALL_STATUSES },
-            since: { type: 'string', format: 'date-time' },
-            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
-          },
-        },
-      },
-    },
+    { schema: SCHEMAS.list },
     async (request, reply) => {
       const after = request.query.cursor ? readCursor(request.query.cursor) : undefined;
       if (after === null) {

@@ -5,6 +5,7 @@ import { parseTraderMessage } from '../../messaging/intake-parse.js';
 import type { TraderMessage } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { sendProblem } from './problem.js';
+import { SCHEMAS } from './route-schemas.js';
 
 type Kind = TraderMessage['kind'];
 
@@ -18,12 +19,18 @@ const UNAUTHENTICATED = new Set(['SIGNATURE_MISSING', 'SIGNATURE_INVALID']);
  * answer comes once Kafka has it; intake takes it from there, as it would from any producer.
  */
 export function registerSubmitRoutes(app: FastifyInstance, deps: GatewayDeps): void {
-  app.post('/v1/declarations', (request, reply) => submit(deps, request, reply, 'declaration'));
-  app.post<{ Params: { id: string } }>('/v1/declarations/:id/amendments', (request, reply) =>
-    submit(deps, request, reply, 'amendment', request.params.id),
+  app.post('/v1/declarations', { schema: SCHEMAS.submitDeclaration }, (request, reply) =>
+    submit(deps, request, reply, 'declaration'),
   );
-  app.post<{ Params: { id: string } }>('/v1/declarations/:id/withdrawal', (request, reply) =>
-    submit(deps, request, reply, 'withdrawal', request.params.id),
+  app.post<{ Params: { id: string } }>(
+    '/v1/declarations/:id/amendments',
+    { schema: SCHEMAS.submitAmendment },
+    (request, reply) => submit(deps, request, reply, 'amendment', request.params.id),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/v1/declarations/:id/withdrawal',
+    { schema: SCHEMAS.submitWithdrawal },
+    (request, reply) => submit(deps, request, reply, 'withdrawal', request.params.id),
   );
 }
 

@@ -338,6 +338,30 @@ describe('the trader API', () => {
     }
   });
 
+  it('serves /openapi.json (3.1), generated from the schemas, without a token', async () => {
+    const doc = (await call('GET', '/openapi.json', { auth: null })).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        '/healthz',
+        '/readyz',
+        '/v1/declarations',
+        '/v1/declarations/{id}',
+        '/v1/declarations/{id}/amendments',
+        '/v1/declarations/{id}/events',
+        '/v1/declarations/{id}/withdrawal',
+      ].sort(),
+    );
+    const post = doc.paths['/v1/declarations'].post;
+    // The declaration's own schema, not a copy: its pattern for declarationId is schemas/'.
+    expect(post.requestBody.content['application/json'].schema.properties.declarationId.pattern).toBe(
+      '^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$',
+    );
+    expect(Object.keys(post.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '401', '413', '415', '429']),
+    );
+  });
+
   it('answers /healthz and /readyz without a token', async () => {
     expect((await call('GET', '/healthz', { auth: null })).body).toEqual({ status: 'ok' });
     expect((await call('GET', '/readyz', { auth: null })).body).toEqual({ status: 'ready' });
