@@ -54,7 +54,16 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
           detail: 'use the nextCursor of a previous page as it was given',
         });
       }
-      const { status, since } = request.query;
+      const { status } = request.query;
+      const since = request.query.since === undefined ? undefined : utc(request.query.since);
+      if (since === null) {
+        return sendProblem(reply, {
+          status: 400,
+          title: 'Invalid since',
+          detail: `since "${request.query.since}" is not a time this archive can compare with; give one like 2026-12-01T00:00:00Z`,
+          errors: [{ path: 'since', message: 'is not a usable date-time' }],
+        });
+      }
       const page = await listDeclarations(deps.pool, request.trader, {
         status,
         since,
@@ -80,9 +89,19 @@ function writeCursor(position: { at: string; id: string }): string {
 function readCursor(cursor: string): { at: string; id: string } | null {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof id !== 'string') return null;
-    return { at, id };
+    const when = typeof at === 'string' ? utc(at) : null;
+    if (!when || typeof id !== 'string') return null;
+    return { at: when, id };
   } catch {
     return null;
   }
+}
+
+/**
+ * A time as UTC ISO text, or null. RFC 3339 allows what PostgreSQL and Date do not: offsets
+ * beyond ±15:59, leap seconds (23:59:60). The archive is only ever given UTC.
+ */
+function utc(text: string): string | null {
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }

@@ -101,7 +101,12 @@ export const SCHEMAS = {
     summary: 'The latest status of a declaration, from the archive',
     security: [{ bearer: [] }],
     params: idParams,
-    response: { 200: statusEvent, 404: problem('no such declaration of yours'), ...COMMON },
+    response: {
+      200: statusEvent,
+      400: problem('the declarationId in the path is not one'),
+      404: problem('no such declaration of yours'),
+      ...COMMON,
+    },
   },
   events: {
     summary: 'Every status event of a declaration, in sequence order (or as text/event-stream)',
@@ -114,6 +119,7 @@ export const SCHEMAS = {
         required: ['declarationId', 'events'],
         properties: { declarationId: { type: 'string' }, events: { type: 'array', items: statusEvent } },
       },
+      400: problem('the declarationId in the path is not one'),
       404: problem('no such declaration of yours'),
       ...COMMON,
     },

@@ -1,5 +1,4 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBearerToken } from '../../identity/bearer-token.js';
@@ -8,11 +7,11 @@ import { loadSigner } from '../../identity/signing-key.js';
 import { loadConfig } from '../../runtime/config.js';
 import type { StatusEvent } from '../../schemas/types.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/start-gateway.js';
-import { Projector } from '../../services/projector.js';
-import { openTestArchive, type TestArchive } from '../support/archive.js';
+import type { TestArchive } from '../support/archive.js';
 import { sampleDeclaration } from '../support/fixtures.js';
 import { collectTopic, waitFor, type Collected } from '../support/helpers.js';
-import { bundleClearanceWorkflows, TestPipeline } from '../support/pipeline.js';
+import type { TestPipeline } from '../support/pipeline.js';
+import { startTradeApi, type TradeApi } from '../support/trade-api.js';
 import { signatureHeaders, TEST_PKI } from '../support/test-pki.js';
 
 // The trader API on the real stack: HTTP in, Kafka, intake, Temporal, the projector, the archive,
@@ -21,10 +20,9 @@ import { signatureHeaders, TEST_PKI } from '../support/test-pki.js';
 const TRADER = 'AME970512KX3';
 const OTHER = 'OTR010101AB1';
 
-let bundle: WorkflowBundleWithSourceMap;
+let api: TradeApi;
 let pipeline: TestPipeline;
 let archive: TestArchive;
-let projector: Projector;
 let gateway: RunningGateway;
 let declarations: { messages: Collected[]; consumer: { disconnect(): Promise<void> } };
 
@@ -114,23 +112,14 @@ async function expectArchivedAsPublished(id: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  bundle = await bundleClearanceWorkflows();
-  pipeline = await TestPipeline.start({ workflowBundle: bundle });
-  const config = loadConfig({ ...process.env, ...pipeline.env, VENTANILLA_HTTP_PORT: '0' });
-  archive = await openTestArchive(config);
-  const deps = { config, logger: pipeline.logger, kafka: pipeline.kafka, pool: archive.pool };
-  projector = new Projector(deps);
-  await projector.start();
-  gateway = await startGateway(deps);
-  declarations = await collectTopic(pipeline.kafka, config.topics.declarations);
+  api = await startTradeApi();
+  ({ pipeline, archive, gateway } = api);
+  declarations = await collectTopic(pipeline.kafka, pipeline.config.topics.declarations);
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  await projector?.stop();
   await declarations?.consumer.disconnect();
-  await pipeline?.stop();
-  await archive?.drop();
+  await api?.stop();
 });
 
 describe('the trader API', () => {
