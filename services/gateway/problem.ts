@@ -22,6 +22,13 @@ export function sendProblem(reply: FastifyReply, problem: Omit<Problem, 'type'>)
     .send({ type: 'about:blank', ...problem });
 }
 
+/** A body that is not JSON, whether Fastify or a handler finds it. */
+export const NOT_JSON = {
+  status: 415,
+  title: 'Unsupported media type',
+  detail: 'send the message as JSON, with "Content-Type: application/json"',
+} as const;
+
 /** What the rate limiter throws for a trader over its rate; fastifyProblem turns it into a 429. */
 export function rateLimited(max: number, after: string): FastifyError {
   return Object.assign(new Error(`more than ${max} requests a minute; try again in ${after}`), {
@@ -41,11 +48,12 @@ export function fastifyProblem(error: FastifyError): Omit<Problem, 'type'> {
         detail: 'the body is over 1 MiB (1,048,576 bytes), the limit of design.md §4',
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return NOT_JSON;
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return {
-        status: 415,
-        title: 'Unsupported media type',
-        detail: 'send the message as JSON, with "Content-Type: application/json"',
+        status: 400,
+        title: 'Bad request',
+        detail: 'the body is not as long as its Content-Length says',
       };
     case 'VENTANILLA_RATE_LIMITED':
       return { status: 429, title: 'Too many requests', detail: error.message };

@@ -4,7 +4,7 @@ import { SIGNATURE_HEADER } from '../../identity/jws.js';
 import { parseTraderMessage } from '../../messaging/intake-parse.js';
 import type { TraderMessage } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
-import { sendProblem } from './problem.js';
+import { NOT_JSON, sendProblem } from './problem.js';
 import { SCHEMAS } from './route-schemas.js';
 
 type Kind = TraderMessage['kind'];
@@ -42,13 +42,7 @@ async function submit(
   pathId?: string,
 ): Promise<FastifyReply> {
   const body = request.body;
-  if (!Buffer.isBuffer(body)) {
-    return sendProblem(reply, {
-      status: 415,
-      title: 'Unsupported media type',
-      detail: 'send the message as JSON, with "Content-Type: application/json"',
-    });
-  }
+  if (!Buffer.isBuffer(body)) return sendProblem(reply, NOT_JSON);
   const parsed = parseTraderMessage(body);
   if (!parsed.ok) {
     return sendProblem(reply, { status: 400, title: `The ${kind} is not valid`, errors: parsed.errors });
