@@ -48,6 +48,11 @@ const INSERT_DECISION = `insert into agency_decisions
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
   on conflict (declaration_id, agency, at, outcome) do nothing`;
 
+// For the trader's webhook, if they have one: pushed later by the notifier, in id order.
+const QUEUE_NOTIFICATION = `insert into notifications (trader_tax_id, declaration_id, sequence, body)
+  select $1, $2, $3, $4 where exists (select 1 from notification_endpoints where trader_tax_id = $1)
+  on conflict (declaration_id, sequence) do nothing`;
+
 /**
  * Writes one status event, its declaration's row and the decisions it carries, in one
  * transaction, and announces it on STATUS_CHANNEL when the transaction commits. Idempotent by
@@ -98,6 +103,9 @@ async function writeEvent(client: PoolClient, { event: original, raw, partition,
   ]);
   for (const decision of event.decisions ?? [])
     await writeDecision(client, declarationId, sequence, decision);
+  if (event.traderTaxId) {
+    await client.query(QUEUE_NOTIFICATION, [event.traderTaxId, declarationId, sequence, raw]);
+  }
   await client.query(`select pg_notify($1, current_schema() || ' ' || $2)`, [
     STATUS_CHANNEL,
     `${declarationId} ${sequence}`,

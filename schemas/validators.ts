@@ -9,6 +9,7 @@ import { amendmentSchema } from './amendment.schema.js';
 import { deadLetterSchema } from './dead-letter.schema.js';
 import { declarationSchema } from './declaration.schema.js';
 import { formatErrors } from './format-errors.js';
+import { notificationEndpointSchema } from './notification-endpoint.schema.js';
 import { registrySchema } from './registry.schema.js';
 import { statusEventSchema } from './status-event.schema.js';
 import { traderMessageSchema } from './trader-message.schema.js';
@@ -46,6 +47,7 @@ export const validateAgencyRequest = compile(agencyRequestSchema);
 export const validateStatusEvent = compile(statusEventSchema);
 export const validateDeadLetter = compile(deadLetterSchema);
 export const validateRegistry = compile(registrySchema);
+export const validateNotificationEndpoint = compile(notificationEndpointSchema);
 
 /** Validates and, on failure, explains why in trader-readable FieldErrors. */
 export function check<T>(validate: Validator<T>, data: unknown): CheckResult<T> {

@@ -13,6 +13,7 @@ import type { StatusListener } from '../../archive/status-listener.js';
 import { compileRequestPart } from '../../schemas/validators.js';
 import { authenticate } from './authentication.js';
 import { fastifyProblem, rateLimited, sendProblem } from './problem.js';
+import { registerNotificationRoutes } from './notification-routes.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerSubmitRoutes } from './submit-routes.js';
 
@@ -81,6 +82,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     });
     registerSubmitRoutes(v1, deps);
     registerReadRoutes(v1, deps);
+    registerNotificationRoutes(v1, deps);
   });
   return app;
 }

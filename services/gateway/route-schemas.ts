@@ -3,6 +3,7 @@ import { OVERALL_STATUSES, PATTERNS } from '../../schemas/common.schema.js';
 import { declarationSchema } from '../../schemas/declaration.schema.js';
 import { statusEventSchema } from '../../schemas/status-event.schema.js';
 import { withdrawalSchema } from '../../schemas/withdrawal.schema.js';
+import { notificationEndpointSchema } from '../../schemas/notification-endpoint.schema.js';
 
 // The routes' schemas, built from schemas/ (never a second copy): Fastify validates path
 // parameters and query strings with them, and @fastify/swagger writes /openapi.json from them.
@@ -93,7 +94,70 @@ function submitSchema(summary: string, body: object, params?: object) {
   };
 }
 
+const endpoint = {
+  type: 'object',
+  required: ['url', 'state', 'failures'],
+  properties: {
+    url: { type: 'string' },
+    state: { type: 'string', enum: ['ACTIVE', 'BLOCKED'] },
+    failures: { type: 'integer', minimum: 0 },
+    lastError: { type: ['string', 'null'] },
+  },
+} as const;
+
 export const SCHEMAS = {
+  putEndpoint: {
+    summary: 'Set the webhook that status events are pushed to, signed with the secret',
+    security: [{ bearer: [] }],
+    body: embedded(notificationEndpointSchema),
+    response: {
+      200: endpoint,
+      400: problem('the endpoint is not valid'),
+      415: problem('not JSON'),
+      ...COMMON,
+    },
+  },
+  getEndpoint: {
+    summary: 'The webhook and its state',
+    security: [{ bearer: [] }],
+    response: { 200: endpoint, 404: problem('no endpoint set'), ...COMMON },
+  },
+  unblockEndpoint: {
+    summary: 'Resume delivery to a BLOCKED webhook, from the first undelivered event',
+    security: [{ bearer: [] }],
+    response: { 200: endpoint, 404: problem('no endpoint set'), ...COMMON },
+  },
+  undelivered: {
+    summary: 'Status events not delivered to the webhook yet, oldest first',
+    security: [{ bearer: [] }],
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { undelivered: { type: 'string', enum: ['true'] } },
+    },
+    response: {
+      200: {
+        type: 'object',
+        required: ['notifications'],
+        properties: {
+          notifications: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['declarationId', 'sequence', 'event'],
+              properties: {
+                declarationId: { type: 'string' },
+                sequence: { type: 'integer' },
+                event: statusEvent,
+              },
+            },
+          },
+        },
+      },
+      400: problem('a query parameter is not valid'),
+      ...COMMON,
+    },
+  },
   submitDeclaration: submitSchema('Submit a declaration', embedded(declarationSchema)),
   submitAmendment: submitSchema('Amend a declaration', embedded(amendmentSchema), idParams),
   submitWithdrawal: submitSchema('Withdraw a declaration', embedded(withdrawalSchema), idParams),

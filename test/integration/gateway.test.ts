@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -328,6 +331,74 @@ describe('the trader API', () => {
     }
   });
 
+  it('pushes events to a webhook, signed; blocks it after 5 failures; delivers the rest in order, once, when unblocked', async () => {
+    const secret = 'a-webhook-secret-of-the-trader';
+    const received: Array<{ body: string; signature: string }> = [];
+    let failing = true;
+    let failures = 0;
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        if (failing) {
+          failures++;
+          response.writeHead(500).end();
+          return;
+        }
+        received.push({
+          body: Buffer.concat(chunks).toString(),
+          signature: String(request.headers['ventanilla-webhook-signature']),
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      const put = await call('PUT', '/v1/notification-endpoint', {
+        rfc: OTHER,
+        body: JSON.stringify({ url, secret }),
+      });
+      expect(put).toEqual(
+        expect.objectContaining({ status: 200, body: expect.objectContaining({ url, state: 'ACTIVE' }) }),
+      );
+      const declaration = sampleDeclaration({ trader: { taxId: OTHER, name: 'Otro Comerciante SA de CV' } });
+      const id = declaration.declarationId;
+      expect((await signedPost('/v1/declarations', declaration, OTHER)).status).toBe(202);
+      await pipeline.waitForStatus(id, 'CLEARED');
+      const blocked = await waitFor('the endpoint BLOCKED', async () => {
+        const got = await call('GET', '/v1/notification-endpoint', { rfc: OTHER });
+        return got.body.state === 'BLOCKED' && got.body;
+      });
+      expect(blocked.failures).toBe(5);
+      expect(failures).toBe(5);
+      const published = pipeline.eventsFor(id);
+      const pending = await waitFor('every event queued', async () => {
+        const got = (await call('GET', '/v1/notifications?undelivered=true', { rfc: OTHER })).body;
+        return got.notifications.length === published.length && got.notifications;
+      });
+      expect(pending.map((n: { sequence: number }) => n.sequence)).toEqual(published.map((e) => e.sequence));
+      failing = false;
+      expect((await call('POST', '/v1/notification-endpoint/unblock', { rfc: OTHER })).body.state).toBe(
+        'ACTIVE',
+      );
+      await waitFor('every event delivered', () => received.length >= published.length);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // nothing more may follow
+      expect(received.map((r) => (JSON.parse(r.body) as StatusEvent).sequence)).toEqual(
+        published.map((e) => e.sequence),
+      );
+      for (const { body, signature } of received) {
+        const [, t, mac] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature)!;
+        expect(mac).toBe(createHmac('sha256', secret).update(`${t}.${body}`).digest('hex'));
+      }
+      expect(
+        (await call('GET', '/v1/notifications?undelivered=true', { rfc: OTHER })).body.notifications,
+      ).toEqual([]);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('serves /openapi.json (3.1), generated from the schemas, without a token', async () => {
     const doc = (await call('GET', '/openapi.json', { auth: null })).body;
     expect(doc.openapi).toBe('3.1.0');
@@ -335,6 +406,9 @@ describe('the trader API', () => {
       [
         '/healthz',
         '/readyz',
+        '/v1/notification-endpoint',
+        '/v1/notification-endpoint/unblock',
+        '/v1/notifications',
         '/v1/declarations',
         '/v1/declarations/{id}',
         '/v1/declarations/{id}/amendments',

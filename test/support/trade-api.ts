@@ -1,5 +1,6 @@
 import { loadConfig } from '../../runtime/config.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/start-gateway.js';
+import { Notifier } from '../../services/notifier.js';
 import { Projector } from '../../services/projector.js';
 import { openTestArchive, type TestArchive } from './archive.js';
 import { bundleClearanceWorkflows, TestPipeline } from './pipeline.js';
@@ -20,11 +21,15 @@ export async function startTradeApi(env: Record<string, string> = {}): Promise<T
   const projector = new Projector(deps);
   await projector.start();
   const gateway = await startGateway(deps);
+  // Retries within a test's patience: 0.1 s, doubled per failure.
+  const notifier = new Notifier({ pool: archive.pool, logger: pipeline.logger, retryMs: 100, idleMs: 50 });
+  notifier.start();
   return {
     pipeline,
     archive,
     gateway,
     async stop() {
+      await notifier.stop();
       await gateway.stop();
       await projector.stop();
       await pipeline.stop();
