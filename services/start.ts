@@ -124,7 +124,7 @@ Ventanilla is running.
   Temporal        ${config.temporalAddress} (namespace ${config.temporalNamespace})
   Temporal UI     ${config.temporalUiUrl}
   PostgreSQL      ${displayDatabaseUrl(config.databaseUrl)}${config.databaseExternal ? '' : ' (local stack)'}
-  trader API      ${api}/v1/declarations
+  trader API      ${api}/v1/declarations (described at ${api}/openapi.json)
   topics          ${t.declarations} (in), ${t.status} (out), ${t.decisions} (agency decisions in),
                   ${t.deadletter} (rejected inputs), ${t.agencyRequestsPrefix}<agency>.requests (agency views)
   agencies        ${modes.join(', ')}
