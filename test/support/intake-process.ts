@@ -23,10 +23,10 @@ export class IntakeProcess {
     return new IntakeProcess(child);
   }
 
-  /** Resolves once the consumer has joined its group and is consuming. */
-  async ready(timeoutMs = 60_000): Promise<void> {
+  /** Resolves once the process logged `marker`: by default, that intake's consumer is consuming. */
+  async ready(timeoutMs = 60_000, marker = 'intake consuming'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.output.includes('intake consuming')) {
+    while (!this.output.includes(marker)) {
       if (this.child.exitCode !== null)
         throw new Error(`intake exited with ${this.child.exitCode}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`intake did not start:\n${this.output}`);
