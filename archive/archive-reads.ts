@@ -1,18 +1,9 @@
-import type { Pool, QueryResultRow } from 'pg';
-import { databaseFailure } from '../runtime/postgres.js';
+import type { Pool } from 'pg';
+import { archiveQuery } from './archive-query.js';
 import type { OverallStatus, StatusEvent } from '../schemas/types.js';
 
 // What the gateway reads from the archive. Every read names the trader: a declaration of another
 // trader is simply not found (design.md §11: 404, not 403).
-
-/** A query whose failure comes out classified: an unavailable archive is transient (a 503). */
-async function rows<R extends QueryResultRow>(pool: Pool, sql: string, params: unknown[]): Promise<R[]> {
-  try {
-    return (await pool.query<R>(sql, params)).rows;
-  } catch (error) {
-    throw databaseFailure(error);
-  }
-}
 
 /** The latest status event of the trader's declaration, or undefined. */
 export async function latestEvent(
@@ -20,7 +11,7 @@ export async function latestEvent(
   trader: string,
   declarationId: string,
 ): Promise<StatusEvent | undefined> {
-  const found = await rows<{ last_event: StatusEvent }>(
+  const { rows: found } = await archiveQuery<{ last_event: StatusEvent }>(
     pool,
     'select last_event from declarations where declaration_id = $1 and trader_tax_id = $2',
     [declarationId, trader],
@@ -33,7 +24,7 @@ export async function declarationOwner(
   pool: Pool,
   declarationId: string,
 ): Promise<string | null | undefined> {
-  const found = await rows<{ trader_tax_id: string | null }>(
+  const { rows: found } = await archiveQuery<{ trader_tax_id: string | null }>(
     pool,
     'select trader_tax_id from declarations where declaration_id = $1',
     [declarationId],
@@ -52,7 +43,7 @@ export async function eventsAfter(
   afterSequence = 0,
   limit = 1000,
 ): Promise<StatusEvent[] | undefined> {
-  const found = await rows<{ event: StatusEvent | null }>(
+  const { rows: found } = await archiveQuery<{ event: StatusEvent | null }>(
     pool,
     `select e.event from declarations d
        left join status_events e on e.declaration_id = d.declaration_id and e.sequence > $3
@@ -78,7 +69,7 @@ export async function listDeclarations(
   trader: string,
   filter: { status?: OverallStatus; since?: string; after?: { at: string; id: string }; limit: number },
 ): Promise<DeclarationSummary[]> {
-  const found = await rows<{
+  const { rows: found } = await archiveQuery<{
     declaration_id: string;
     status: OverallStatus;
     last_sequence: string;

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { databaseFailure } from '../runtime/postgres.js';
+import { archiveQuery } from './archive-query.js';
 
 // The webhooks' state (design.md §11), in the archive's database so that a restart of the gateway
 // or the notifier loses nothing: each trader's endpoint and the outbox the projector fills.
@@ -14,17 +14,9 @@ export interface Endpoint {
 /** After this many failed deliveries in a row an endpoint is BLOCKED until it is unblocked. */
 export const BLOCK_AFTER_FAILURES = 5;
 
-async function query<R extends object>(
-  pool: Pool | PoolClient,
-  sql: string,
-  params: unknown[],
-): Promise<R[]> {
-  try {
-    return (await pool.query<R & Record<string, unknown>>(sql, params)).rows;
-  } catch (error) {
-    throw databaseFailure(error);
-  }
-}
+/** The rows of one statement, through archiveQuery (classified failures). */
+const query = async <R extends object>(db: Pool | PoolClient, sql: string, params: unknown[]): Promise<R[]> =>
+  (await archiveQuery<R & Record<string, unknown>>(db, sql, params)).rows;
 
 /** Sets the trader's endpoint (ACTIVE, no failures); events from now on are queued for it. */
 export async function setEndpoint(
