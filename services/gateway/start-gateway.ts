@@ -9,7 +9,10 @@ import { createProducer } from '../../messaging/kafka.js';
 import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { StatusListener } from '../../archive/status-listener.js';
+import { forgetExpiredTokens } from '../../archive/token-uses.js';
 import { buildGateway } from './gateway-server.js';
+
+const TOKEN_PURGE_MS = 10 * 60_000;
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -54,11 +57,19 @@ export async function startGateway(deps: {
   await listener.start(pool);
   const app = buildGateway({ config, logger, producer, pool, gate, tokens, ready, listener });
   const url = await app.listen({ host: config.httpHost, port: config.httpPort });
+  // A used jti matters only until its token expires: without this, token_uses grows for ever.
+  const purge = setInterval(() => {
+    forgetExpiredTokens(pool).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not forget expired tokens; trying again later'),
+    );
+  }, TOKEN_PURGE_MS);
+  purge.unref();
   logger.info({ url }, 'trader API listening');
   return {
     app,
     url,
     async stop() {
+      clearInterval(purge);
       await app.close();
       await Promise.all([producer.disconnect(), admin.disconnect(), temporal.close(), listener.stop()]);
     },
