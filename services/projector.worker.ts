@@ -1,13 +1,10 @@
-import { migrateArchive } from '../archive/archive-schema.js';
-import { openDatabase } from '../runtime/postgres.js';
+import { openArchive } from '../archive/archive-schema.js';
 import { openPipeline, runProcess } from './process-lifecycle.js';
 import { Projector } from './projector.js';
 
 // The projector process: trade.status into the PostgreSQL archive (design.md §12).
 runProcess('projector', async ({ config, logger }) => {
-  const schema = config.databaseSchema;
-  const pool = await openDatabase(config, { schema, applicationName: 'ventanilla-projector', logger });
-  const migrated = await migrateArchive(pool, { schema, logger });
+  const { pool, migrated } = await openArchive(config, { applicationName: 'ventanilla-projector', logger });
   logger.info(
     { applied: migrated.applied.length, alreadyApplied: migrated.alreadyApplied },
     'archive schema up to date',

@@ -1,11 +1,10 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Pool } from 'pg';
-import { migrateArchive } from '../../archive/archive-schema.js';
+import { openArchive } from '../../archive/archive-schema.js';
 import { startPostgresNode, stopPostgresNode } from '../../infra/postgres.node.js';
 import { stackPaths, type StackPaths } from '../../infra/stack-settings.js';
 import type { Config } from '../../runtime/config.js';
-import { openDatabase } from '../../runtime/postgres.js';
 import { freePort, uniqueName } from './helpers.js';
 
 export interface TestArchive {
@@ -18,8 +17,7 @@ export interface TestArchive {
 /** The archive in the test's own schema (config.databaseSchema, see isolatedEnv), migrated. */
 export async function openTestArchive(config: Config): Promise<TestArchive> {
   const schema = config.databaseSchema!;
-  const pool = await openDatabase(config, { schema, max: 4, applicationName: 'test-archive' });
-  await migrateArchive(pool, { schema });
+  const { pool } = await openArchive(config, { max: 4, applicationName: 'test-archive' });
   return {
     pool,
     schema,
