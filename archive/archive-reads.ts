@@ -19,14 +19,21 @@ export async function latestEvent(
   return found[0]?.last_event;
 }
 
-/** Whose declaration it is, if the archive knows it: `undefined` when it does not (yet). */
+/**
+ * Whose declaration it is, if the archive knows it (from its status events, else from the
+ * gateway's submission of it): `undefined` when it does not (yet).
+ */
 export async function declarationOwner(
   pool: Pool,
   declarationId: string,
 ): Promise<string | null | undefined> {
   const { rows: found } = await archiveQuery<{ trader_tax_id: string | null }>(
     pool,
-    'select trader_tax_id from declarations where declaration_id = $1',
+    `select trader_tax_id from (
+       select trader_tax_id, 0 as rank from declarations where declaration_id = $1
+       union all
+       select trader_tax_id, 1 from submissions where declaration_id = $1
+     ) known order by rank limit 1`,
     [declarationId],
   );
   return found.length ? found[0]!.trader_tax_id : undefined;

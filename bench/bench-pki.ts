@@ -11,13 +11,14 @@ import { BENCH_TRADER } from './declaration.js';
  */
 export async function benchSigner(
   home: string,
-): Promise<{ dirs: PkiDirs; sign: (value: string) => Promise<Record<string, string>> }> {
+): Promise<{ dirs: PkiDirs; signer: Signer; sign: (value: string) => Promise<Record<string, string>> }> {
   const pkiDir = join(home, 'bench-pki');
   const dirs = { pkiDir, trustDir: join(pkiDir, 'trust') };
   await ensureDevPki(dirs, [{ kind: 'trader', rfc: BENCH_TRADER.taxId, name: BENCH_TRADER.name }]);
   const signer: Signer = loadSigner(holderFiles(dirs, BENCH_TRADER.taxId));
   return {
     dirs,
+    signer,
     sign: async (value) => ({ [SIGNATURE_HEADER]: await signDetached(Buffer.from(value), signer) }),
   };
 }

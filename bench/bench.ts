@@ -8,10 +8,13 @@ import {
   type Percentiles,
   type SideLedger,
 } from './load.js';
-import { machineBusy, ownCpu, procCpu } from './machine.js';
+import { machineBusy, ownCpu, procCpu, procTreeCpu } from './machine.js';
 
-/** B0 the bare baseline, S the system as deployed (signed), SU the system unsigned (--with-unsigned). */
-export type SideName = 'B0' | 'S' | 'SU';
+/**
+ * B0 the bare baseline, S the system as deployed (signed, on Kafka), G the same through the trader
+ * API and the archive, SU the system unsigned (--with-unsigned).
+ */
+export type SideName = 'B0' | 'S' | 'G' | 'SU';
 
 export interface Side {
   name: SideName;
@@ -46,6 +49,8 @@ interface CpuSnapshot {
   loadgen: number;
   temporal: number | undefined;
   kafka: number | undefined;
+  /** The PostgreSQL server and its backends. */
+  postgres: number | undefined;
   busy: number | undefined;
 }
 
@@ -59,6 +64,7 @@ export interface PhaseCost {
   loadgenCpuS: number;
   temporalCpuS: number | undefined;
   kafkaCpuS: number | undefined;
+  postgresCpuS: number | undefined;
   /**
    * CPU the machine spent outside the benchmark meanwhile (other people's tests), not counting
    * their share of the shared Temporal server and Kafka broker, which cannot be told apart.
@@ -88,7 +94,7 @@ export class Bench {
   constructor(
     private readonly settings: BenchSettings,
     private readonly sides: Side[],
-    private readonly pids: { temporal?: number; kafka?: number },
+    private readonly pids: { temporal?: number; kafka?: number; postgres?: number },
     private readonly say: (line: string) => void,
   ) {}
 
@@ -105,6 +111,7 @@ export class Bench {
       loadgen: ownCpu(),
       temporal: procCpu(this.pids.temporal),
       kafka: procCpu(this.pids.kafka),
+      postgres: procTreeCpu(this.pids.postgres),
       busy: machineBusy(),
     };
   }
@@ -118,6 +125,7 @@ export class Bench {
     const loadgenCpuS = after.loadgen - before.loadgen;
     const temporalCpuS = d(before.temporal, after.temporal);
     const kafkaCpuS = d(before.kafka, after.kafka);
+    const postgresCpuS = d(before.postgres, after.postgres);
     const busy = d(before.busy, after.busy);
     return {
       completed,
@@ -127,10 +135,14 @@ export class Bench {
       loadgenCpuS,
       temporalCpuS,
       kafkaCpuS,
+      postgresCpuS,
       foreignCpuS:
         busy === undefined
           ? undefined
-          : Math.max(0, busy - ours - loadgenCpuS - (temporalCpuS ?? 0) - (kafkaCpuS ?? 0)),
+          : Math.max(
+              0,
+              busy - ours - loadgenCpuS - (temporalCpuS ?? 0) - (kafkaCpuS ?? 0) - (postgresCpuS ?? 0),
+            ),
     };
   }
 

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
  *   pipeline-workers  S: startTemporalWorkers, as services/temporal.worker.ts runs it
  *   pipeline-intake   S: Intake, as services/intake.worker.ts runs it
  *   pipeline          S: both of the above in one process
+ *   projector         G: services/projector.worker.ts (trade.status into the archive)
+ *   gateway           G: services/gateway.worker.ts (the trader API and the notifier)
  */
-export type HostKind = 'baseline' | 'pipeline-workers' | 'pipeline-intake' | 'pipeline';
+export type HostKind =
+  'baseline' | 'pipeline-workers' | 'pipeline-intake' | 'pipeline' | 'projector' | 'gateway';
 
 /**
  * What a host runs, given as its one command-line argument (JSON). The Ventanilla config itself

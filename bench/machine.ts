@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // CPU accounting from /proc (Linux). Where there is no /proc the figures are left out, never guessed.
 
@@ -29,6 +29,28 @@ export function procCpu(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds of a process and its children so far (PostgreSQL serves each connection from a
+ * process of its own, forked by the postmaster); undefined if the root cannot be read.
+ */
+export function procTreeCpu(root: number | undefined): number | undefined {
+  const own = procCpu(root);
+  if (own === undefined) return undefined;
+  let total = own;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The parent's pid is the 4th field of the line, the 2nd after the command name.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === root) total += (Number(fields[11]) + Number(fields[12])) / clockTicks();
+    } catch {
+      // Gone since the listing: its time is no longer anybody's to count.
+    }
+  }
+  return total;
 }
 
 /** CPU seconds of this process (all its threads). */

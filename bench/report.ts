@@ -30,14 +30,18 @@ export interface SideReport {
     loadgen: number;
     temporal_server: number | undefined;
     kafka_broker: number | undefined;
+    /** The archive's server and its backends (G writes and reads it; the others leave it idle). */
+    postgres_server: number | undefined;
   };
   /** Declarations per second all cores could carry at that cost per declaration. */
   cpu_ceiling_per_s: number | undefined;
   /** CPU seconds other processes used during the latency phases. */
   other_processes_cpu_s: number | undefined;
   history: HistoryProfile | undefined;
-  /** S only: where the latency goes (latency phases), as p50/p99 of each segment. */
+  /** S and G: where the latency goes (latency phases), as p50/p99 of each segment. */
   latency_breakdown?: Record<string, { p50: number; p99: number }>;
+  /** G only: status event produced (its `at`) to its archive row written, over the latency phases. */
+  archive_lag_ms?: { p50: number; p99: number; n: number };
 }
 
 /** Every offer of a side, and where it ended. */
@@ -58,6 +62,7 @@ export interface Integrity {
     status_events_per_declaration: number;
   };
   B0: SideIntegrity;
+  G?: SideIntegrity;
   SU?: SideIntegrity;
 }
 
@@ -90,11 +95,12 @@ export function sideReport(input: {
     loadgen: perDecl(costs.map((c) => c.loadgenCpuS))!,
     temporal_server: perDecl(costs.map((c) => c.temporalCpuS)),
     kafka_broker: perDecl(costs.map((c) => c.kafkaCpuS)),
+    postgres_server: perDecl(costs.map((c) => c.postgresCpuS)),
   };
   const total =
     cpu.temporal_server === undefined || cpu.kafka_broker === undefined
       ? undefined
-      : cpu.workers + cpu.loadgen + cpu.temporal_server + cpu.kafka_broker;
+      : cpu.workers + cpu.loadgen + cpu.temporal_server + cpu.kafka_broker + (cpu.postgres_server ?? 0);
   const other = costs.map((c) => c.foreignCpuS);
   return {
     sustained_per_s: r1(median(input.maxima)),
@@ -142,6 +148,7 @@ export function printSummary(
   B0: SideReport,
   S: SideReport,
   integrity: Integrity,
+  G?: SideReport,
   SU?: SideReport,
 ): void {
   const row = (label: string, b: unknown, s: unknown, ratio?: unknown) =>
@@ -172,6 +179,7 @@ export function printSummary(
   for (const [name, value] of Object.entries(cpu(S).by_process)) row(`  of which ${name}`, '', value);
   row('Temporal server CPU-ms per declaration', cpu(B0).temporal_server, cpu(S).temporal_server);
   row('Kafka broker CPU-ms per declaration', cpu(B0).kafka_broker, cpu(S).kafka_broker);
+  row('PostgreSQL CPU-ms per declaration', cpu(B0).postgres_server, cpu(S).postgres_server);
   row('load generator CPU-ms per declaration', cpu(B0).loadgen, cpu(S).loadgen);
   row(
     'CPU ceiling per second (all cores)',
@@ -189,8 +197,43 @@ export function printSummary(
     `${integrity.S.offered}/${integrity.S.lost}/${integrity.S.duplicated}`,
   );
   row('other processes, CPU-s in latency phases', B0.other_processes_cpu_s, S.other_processes_cpu_s);
+  if (G) printGateway(S, G, integrity.G!);
   if (SU) printUnsigned(S, SU);
   console.log('');
+}
+
+/** The trader API (G: HTTP POST, then SSE from the archive) beside Kafka (S), in the same run. */
+function printGateway(S: SideReport, G: SideReport, integrity: SideIntegrity): void {
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? '' : Math.round((a / b) * 1000) / 1000;
+  const cpu = (r: SideReport) => r.cpu_per_declaration_ms;
+  console.log('');
+  console.log(`  ${''.padEnd(40)}${'S'.padStart(10)}${'G'.padStart(10)}${'G/S'.padStart(10)}`);
+  const row = (label: string, s: number | undefined, g: number | string | undefined, r: unknown = '') =>
+    console.log(
+      `  ${label.padEnd(40)}${String(s ?? '').padStart(10)}${String(g ?? 'n/a').padStart(10)}${String(r).padStart(10)}`,
+    );
+  row(
+    'sustained declarations per second',
+    S.sustained_per_s,
+    G.sustained_per_s,
+    ratio(G.sustained_per_s, S.sustained_per_s),
+  );
+  row('latency p50 ms', S.latency.p50, G.latency.p50, ratio(G.latency.p50, S.latency.p50));
+  row('latency p99 ms', S.latency.p99, G.latency.p99, ratio(G.latency.p99, S.latency.p99));
+  row('worker CPU-ms per declaration', cpu(S).workers, cpu(G).workers, ratio(cpu(G).workers, cpu(S).workers));
+  for (const [name, value] of Object.entries(cpu(G).by_process)) row(`  of which ${name}`, undefined, value);
+  row('PostgreSQL CPU-ms per declaration', cpu(S).postgres_server, cpu(G).postgres_server);
+  row('load generator CPU-ms per declaration', cpu(S).loadgen, cpu(G).loadgen);
+  for (const [name, p] of Object.entries(G.latency_breakdown ?? {}))
+    row(`  G latency: ${name.replaceAll('_', ' ')}`, undefined, `${p.p50}/${p.p99}`, 'p50/p99');
+  const lag = G.archive_lag_ms;
+  if (lag) row('archive lag ms, event to row (p50/p99)', undefined, `${lag.p50}/${lag.p99}`, `n=${lag.n}`);
+  row(
+    'offered / lost / duplicated',
+    undefined,
+    `${integrity.offered}/${integrity.lost}/${integrity.duplicated}`,
+  );
 }
 
 /** The same pipeline signed (S) beside unsigned (SU), measured in the same run. */

@@ -21,12 +21,17 @@ import { PrivateTemporal } from './private-temporal.js';
 import { historyProfile, type HistoryProfile } from './history.js';
 import { benchSigner } from './bench-pki.js';
 import { median, percentiles, SideLedger } from './load.js';
+import { submitOverHttp } from './gateway-side.js';
+import { freePort } from '../infra/processes.js';
+import { createPool } from '../runtime/postgres.js';
+import type { Pool } from 'pg';
 import {
   printSummary,
   sideIntegrity,
   sideReport,
   type Integrity,
   type LatencyRound,
+  type SideIntegrity,
   type SideReport,
 } from './report.js';
 import {
@@ -43,9 +48,12 @@ const HELP = `Usage: npm run bench [-- options]
 Measures Ventanilla end to end (S: a declaration produced to the declarations topic, until its
 final CLEARED status event) side by side with a bare Temporal workflow of the same shape (B0: a
 client's start call, until the result of a workflow that fans out to 4 no-op activities on one
-task queue per agency), on the local stack (started if it is not running) with the production
-worker settings. Each side's workers run in child processes of their own; this process only
-offers load and observes. Phases alternate B0, S, B0, S, ... after a warm-up of both.
+task queue per agency), and with the trader's way in (G: an HTTP POST to the gateway, then the
+declaration's SSE stream until the final status, read back from the PostgreSQL archive once the
+projector has committed it), on the local stack (started if it is not running) with the
+production worker settings. Each side's processes are children of their own (G: the pipeline,
+the projector and the gateway, as npm start runs them); this process only offers load and
+observes. Phases alternate B0, S, G, B0, S, G, ... after a warm-up of each.
 
   1. capacity: a ramp of offered rates per side (open loop). A step passes when completions keep
      within 10% of the offered rate and the step's p99 stays under --p99-cap-ms. A side's
@@ -55,6 +63,9 @@ offers load and observes. Phases alternate B0, S, B0, S, ... after a warm-up of 
      --quiet-cores) is left out and another one run, while time allows.
   3. cost: worker CPU per declaration (each side's processes), Temporal server and Kafka broker
      CPU, history events per workflow from a sample of histories.
+
+G's own figures: its throughput and p99 against S's (gateway_vs_kafka_*), and the archive's lag,
+status event produced to its row written (archive_lag_p50_ms, archive_lag_p99_ms).
 
 Writes bench/results/<run>.json (plus one log file per worker process) and prints a last line
 "RESULT {json}". Exits 1 if a declaration was lost, duplicated or did not clear.
@@ -100,6 +111,7 @@ Experiments (each moves the run away from production; the result file records th
                           the CPU cost of a change at equal load; the throughput keys are null)
   --sqlite-pragma P       with --temporal private: use this pragma instead of the stack's
                           (journal_mode=wal, synchronous=normal); repeat for several
+  --without-gateway       no G side (a run about a third shorter)
   --unsigned              S unsigned (VENTANILLA_SIGNATURES=off) instead of signed and verified
   --with-unsigned         a third side, SU: the same pipeline unsigned, in its own processes,
                           interleaved with B0 and S; reports what signing costs (S/SU), in one
@@ -140,6 +152,7 @@ interface Settings {
   cpuProf: boolean;
   unsigned: boolean;
   withUnsigned: boolean;
+  gateway: boolean;
   fixedRate: number | undefined;
   /** First ramp: multiply the rate by `growth` until a step fails, then bisect to `precision`. */
   growth: number;
@@ -166,6 +179,7 @@ function parseSettings(): Settings | undefined {
       'log-level': { type: 'string' },
       unsigned: { type: 'boolean', default: false },
       'with-unsigned': { type: 'boolean', default: false },
+      'without-gateway': { type: 'boolean', default: false },
       partitions: { type: 'string' },
       layout: { type: 'string', default: 'single' },
       'wf-worker-options': { type: 'string' },
@@ -201,8 +215,9 @@ function parseSettings(): Settings | undefined {
     throw new Error(
       '--unsigned and --with-unsigned exclude each other: --with-unsigned adds SU beside a signed S',
     );
-  // The time budgets below are for two sides; a third takes half as long again.
-  const span = (seconds: number) => T0 + seconds * (values['with-unsigned'] ? 1.5 : 1) * 1000;
+  // The time budgets below are for two sides; each side more takes half as long again.
+  const sides = 2 + (values['with-unsigned'] ? 1 : 0) + (values['without-gateway'] ? 0 : 1);
+  const span = (seconds: number) => T0 + seconds * (sides / 2) * 1000;
   return {
     quick,
     latencyRounds: num('rounds', values.rounds, 3, 1, 10),
@@ -231,6 +246,7 @@ function parseSettings(): Settings | undefined {
     cpuProf: values['cpu-prof'],
     unsigned: values.unsigned,
     withUnsigned: values['with-unsigned'],
+    gateway: !values['without-gateway'],
     fixedRate:
       values['fixed-rate'] === undefined ? undefined : num('fixed-rate', values['fixed-rate'], 0, 0.5, 5000),
     retries: quick ? 1 : 2,
@@ -316,8 +332,25 @@ async function main(): Promise<number> {
     );
     env.TEMPORAL_ADDRESS = envSU.TEMPORAL_ADDRESS = temporal.address;
   }
+  // G: the same pipeline behind the trader API, with a projector, a gateway and an archive schema
+  // of its own, as npm start runs them.
+  const envG: Record<string, string> = {
+    ...env,
+    VENTANILLA_TOPIC_PREFIX: `${runId}-g.`,
+    VENTANILLA_TASK_QUEUE: `${runId}-g-clearance`,
+    VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${runId}-g-agency-`,
+    VENTANILLA_INTAKE_GROUP: `${runId}-g-intake`,
+    VENTANILLA_DECISIONS_GROUP: `${runId}-g-decisions`,
+    VENTANILLA_PROJECTOR_GROUP: `${runId}-g-projector`,
+    VENTANILLA_DATABASE_SCHEMA: runId.replaceAll('-', '_').toLowerCase(),
+    VENTANILLA_HTTP_HOST: '127.0.0.1',
+    VENTANILLA_HTTP_PORT: String(settings.gateway ? await freePort() : 0),
+    // One trader sends the whole load: production's limit per trader would refuse most of it.
+    VENTANILLA_HTTP_RATE_PER_MINUTE: '1000000',
+  };
   const config = loadConfig({ ...process.env, ...env });
   const configSU = loadConfig({ ...process.env, ...envSU });
+  const configG = loadConfig({ ...process.env, ...envG });
   const b0Queue = `${runId}-b0`;
   const b0AgencyQueues = Object.fromEntries(
     agencies.map((a) => [a, settings.b0EagerActivities ? b0Queue : `${runId}-b0-agency-${a.toLowerCase()}`]),
@@ -336,7 +369,7 @@ async function main(): Promise<number> {
     return fd;
   };
   const overrides = { wfOverrides: settings.wfOverrides, actOverrides: settings.actOverrides };
-  const pipelineHosts = (side: 'S' | 'SU', sideEnv: Record<string, string>): HostPlan[] => {
+  const pipelineHosts = (side: Exclude<SideName, 'B0'>, sideEnv: Record<string, string>): HostPlan[] => {
     const log = side.toLowerCase();
     return settings.layout === 'split'
       ? [
@@ -357,6 +390,13 @@ async function main(): Promise<number> {
       env,
     },
     ...pipelineHosts('S', env),
+    ...(settings.gateway
+      ? [
+          ...pipelineHosts('G', envG),
+          { host: { kind: 'projector' }, log: 'g-projector', side: 'G', env: envG } satisfies HostPlan,
+          { host: { kind: 'gateway' }, log: 'g-gateway', side: 'G', env: envG } satisfies HostPlan,
+        ]
+      : []),
     ...(settings.withUnsigned ? pipelineHosts('SU', envSU) : []),
   ];
   const hosts: Array<Host & { side?: SideName }> = [];
@@ -365,12 +405,16 @@ async function main(): Promise<number> {
   let client: Client | undefined;
   let observer: StatusObserver | undefined;
   let observerSU: StatusObserver | undefined;
+  // G's archive, read for its lag and dropped at the end.
+  const archive = settings.gateway ? createPool(configG, { applicationName: 'bench', max: 2 }) : undefined;
   let exitCode = 0;
   try {
     const temporalClient = (client = await connectTemporal(config));
     await ensureTopics(kafka, pipelineTopics(config, agencies), config.topicPartitions);
     if (settings.withUnsigned)
       await ensureTopics(kafka, pipelineTopics(configSU, agencies), config.topicPartitions);
+    if (settings.gateway)
+      await ensureTopics(kafka, pipelineTopics(configG, agencies), config.topicPartitions);
     await producer.connect();
     const b0 = new SideLedger('B0', `${runId}-b0`, (offers) =>
       startBaselineWorkflows(temporalClient, b0Queue, b0AgencyQueues, offers, b0),
@@ -384,6 +428,12 @@ async function main(): Promise<number> {
       produceDeclarations(producer, configSU, offers, su, undefined),
     );
     if (settings.withUnsigned) observerSU = await observeStatuses(kafka, configSU, su);
+    const trader = {
+      url: `http://127.0.0.1:${configG.httpPort}`,
+      signer: signing.signer,
+      sign: signing.sign,
+    };
+    const g = new SideLedger('G', `${runId.toUpperCase()}-G`, (offers) => submitOverHttp(trader, offers, g));
     say('starting the worker processes (bundling workflow code)...');
     const launched = await Promise.allSettled(
       hostPlan.map(async (plan) => {
@@ -403,16 +453,26 @@ async function main(): Promise<number> {
     });
     const B0 = sideOf('B0', b0);
     const S = sideOf('S', s);
+    const G = sideOf('G', g);
     const SU = sideOf('SU', su);
-    const order = settings.withUnsigned ? [B0, S, SU] : [B0, S];
+    const order = [B0, S, ...(settings.gateway ? [G] : []), ...(settings.withUnsigned ? [SU] : [])];
     const status = await stackStatus(base);
-    const pids = { temporal: temporal?.pid ?? status.temporal.pid, kafka: status.kafka.pid };
+    const pids = {
+      temporal: temporal?.pid ?? status.temporal.pid,
+      kafka: status.kafka.pid,
+      postgres: status.postgres.pid,
+    };
     const bench = new Bench(settings, order, pids, say);
 
     // Warm-up: JIT, worker caches, connections, consumer-group joins. It also gives each side's
     // fill time (a capacity step skips that much) and a first CPU ceiling to start the ramp near.
     const warmRate = 15;
-    const ceilings: Record<SideName, number | undefined> = { B0: undefined, S: undefined, SU: undefined };
+    const ceilings: Record<SideName, number | undefined> = {
+      B0: undefined,
+      S: undefined,
+      G: undefined,
+      SU: undefined,
+    };
     for (const side of order) {
       await bench.awaitQuiet(`${side.name}'s warm-up`);
       say(`warm-up ${side.name} at ${warmRate}/s for ${settings.warmupMs / 1000}s`);
@@ -428,8 +488,8 @@ async function main(): Promise<number> {
     }
 
     // Capacity, interleaved. Later rounds start just under the first round's figure.
-    const maxima: Record<SideName, number[]> = { B0: [], S: [], SU: [] };
-    const capacitySteps: Record<SideName, StepResult[][]> = { B0: [], S: [], SU: [] };
+    const maxima: Record<SideName, number[]> = { B0: [], S: [], G: [], SU: [] };
+    const capacitySteps: Record<SideName, StepResult[][]> = { B0: [], S: [], G: [], SU: [] };
     const capacityRounds = settings.fixedRate === undefined ? settings.capacityRounds : 0;
     for (let round = 1; round <= capacityRounds; round++) {
       for (const side of order) {
@@ -454,9 +514,9 @@ async function main(): Promise<number> {
 
     // Latency at a fraction of B0's maximum (or the fixed rate), interleaved.
     const latencyRate = settings.fixedRate ?? round1(settings.loadFraction * b0Max);
-    const latencyIds: Record<SideName, string[]> = { B0: [], S: [], SU: [] };
-    const rounds: Record<SideName, LatencyRound[]> = { B0: [], S: [], SU: [] };
-    const costs: Record<SideName, PhaseCost[]> = { B0: [], S: [], SU: [] };
+    const latencyIds: Record<SideName, string[]> = { B0: [], S: [], G: [], SU: [] };
+    const rounds: Record<SideName, LatencyRound[]> = { B0: [], S: [], G: [], SU: [] };
+    const costs: Record<SideName, PhaseCost[]> = { B0: [], S: [], G: [], SU: [] };
     // A round in which other processes took CPU is repeated (a few times, while there is time);
     // the figures then come from the undisturbed rounds.
     let planned = settings.latencyRounds;
@@ -506,6 +566,7 @@ async function main(): Promise<number> {
     };
     const history: Record<SideName, HistoryProfile | undefined> = {
       SU: undefined,
+      G: undefined,
       B0: await historyProfile(
         temporalClient,
         sample(latencyIds.B0),
@@ -522,6 +583,7 @@ async function main(): Promise<number> {
     say('waiting for stragglers...');
     await bench.drain(S, 60_000);
     await bench.drain(B0, 60_000);
+    if (settings.gateway) await bench.drain(G, 60_000);
     if (settings.withUnsigned) await bench.drain(SU, 60_000);
     const integrity: Integrity = {
       S: {
@@ -531,6 +593,7 @@ async function main(): Promise<number> {
         status_events_per_declaration: Math.round((events() / Math.max(1, s.offered)) * 1000) / 1000,
       },
       B0: sideIntegrity(b0),
+      ...(settings.gateway ? { G: sideIntegrity(g) } : {}),
       ...(settings.withUnsigned ? { SU: sideIntegrity(su) } : {}),
     };
 
@@ -547,18 +610,29 @@ async function main(): Promise<number> {
       });
     const rB0 = report(B0);
     const rS = report(S);
-    const segment = (from: string, to: string) => {
-      const p = s.segment(latencyIds.S, from, to);
+    const segment = (side: Side, from: string, to: string) => {
+      const p = side.ledger.segment(latencyIds[side.name], from, to);
       return { p50: Math.round(p.p50), p99: Math.round(p.p99) };
     };
     rS.latency_breakdown = {
-      record_to_received_event: segment('sent', 'received'),
-      received_to_cleared_event: segment('received', 'final'),
-      cleared_event_to_observed: segment('final', 'done'),
+      record_to_received_event: segment(S, 'sent', 'received'),
+      received_to_cleared_event: segment(S, 'received', 'final'),
+      cleared_event_to_observed: segment(S, 'final', 'done'),
     };
+    const rG = settings.gateway ? report(G) : undefined;
+    if (rG && archive) {
+      rG.latency_breakdown = {
+        post_to_accepted: segment(G, 'sent', 'accepted'),
+        accepted_to_received_event: segment(G, 'accepted', 'received'),
+        received_to_cleared_event: segment(G, 'received', 'final'),
+        cleared_event_to_read_from_archive: segment(G, 'final', 'done'),
+      };
+      rG.archive_lag_ms = await archiveLag(archive, latencyIds.G);
+    }
     const rSU = settings.withUnsigned ? report(SU) : undefined;
-    const lost = integrity.S.lost + integrity.B0.lost + (integrity.SU?.lost ?? 0);
-    const duplicated = integrity.S.duplicated + integrity.B0.duplicated + (integrity.SU?.duplicated ?? 0);
+    const sidesIntegrity = Object.values(integrity) as SideIntegrity[];
+    const lost = sidesIntegrity.reduce((a, i) => a + i.lost, 0);
+    const duplicated = sidesIntegrity.reduce((a, i) => a + i.duplicated, 0);
     const result = {
       pipeline_per_s: rS.sustained_per_s,
       baseline_per_s: rB0.sustained_per_s,
@@ -578,7 +652,8 @@ async function main(): Promise<number> {
       baseline_history_events: rB0.history?.events_per_workflow,
       lost,
       duplicated,
-      not_cleared: integrity.S.not_cleared + integrity.B0.not_cleared + (integrity.SU?.not_cleared ?? 0),
+      not_cleared: sidesIntegrity.reduce((a, i) => a + i.not_cleared, 0),
+      ...(rG ? gatewayCost(rS, rG) : {}),
       ...(rSU ? signingCost(rS, rSU) : {}),
       mode: settings.quick ? 'quick' : 'full',
       experiment: experimentLabel(settings),
@@ -602,11 +677,11 @@ async function main(): Promise<number> {
       run: runId,
       at: new Date().toISOString(),
       result,
-      sides: { B0: rB0, S: rS, ...(rSU ? { SU: rSU } : {}) },
+      sides: { B0: rB0, S: rS, ...(rG ? { G: rG } : {}), ...(rSU ? { SU: rSU } : {}) },
       integrity,
     };
     writeFileSync(file, JSON.stringify({ ...document, settings: recorded, machine }, null, 2));
-    printSummary(result, rB0, rS, integrity, rSU);
+    printSummary(result, rB0, rS, integrity, rG, rSU);
     say(`wrote ${file}`);
     if (lost > 0 || duplicated > 0 || result.not_cleared > 0) {
       say(`FAILED: ${lost} lost, ${duplicated} duplicated, ${result.not_cleared} did not clear`);
@@ -621,9 +696,18 @@ async function main(): Promise<number> {
     await client?.connection.close().catch(() => undefined);
     await temporal?.stop().catch(() => undefined);
     // The run's topics served this run only; the shared broker need not keep them.
-    const runTopics = [config, ...(settings.withUnsigned ? [configSU] : [])].flatMap((c) =>
-      pipelineTopics(c, agencies),
-    );
+    const runTopics = [
+      config,
+      ...(settings.gateway ? [configG] : []),
+      ...(settings.withUnsigned ? [configSU] : []),
+    ].flatMap((c) => pipelineTopics(c, agencies));
+    if (archive) {
+      // The run's archive schema served this run only, too.
+      await archive
+        .query(`drop schema if exists ${configG.databaseSchema!} cascade`)
+        .catch((error: unknown) => say(`could not drop the run's archive schema: ${String(error)}`));
+      await archive.end().catch(() => undefined);
+    }
     await deleteTopics(kafka, runTopics).catch((error: unknown) =>
       say(`could not delete the run's topics: ${String(error)}`),
     );
@@ -639,6 +723,37 @@ interface HostPlan {
   log: string;
   side: SideName;
   env: Record<string, string>;
+}
+
+/** The trader API's path (G) against Kafka's (S), measured in the same run. */
+function gatewayCost(S: SideReport, G: SideReport) {
+  return {
+    gateway_per_s: G.sustained_per_s,
+    gateway_vs_kafka_throughput_ratio: ratio(G.sustained_per_s, S.sustained_per_s),
+    gateway_p50_ms: G.latency.p50,
+    gateway_p99_ms: G.latency.p99,
+    gateway_vs_kafka_latency_ratio_p99: ratio(G.latency.p99, S.latency.p99),
+    gateway_cpu_ms_per_decl: G.cpu_per_declaration_ms.workers,
+    archive_lag_p50_ms: G.archive_lag_ms?.p50,
+    archive_lag_p99_ms: G.archive_lag_ms?.p99,
+  };
+}
+
+/**
+ * The archive's lag over these declarations' status events: from the event's `at` (stamped as the
+ * publishing activity produces it) to its row's archived_at (the clock when the projector wrote it).
+ */
+async function archiveLag(pool: Pool, ids: string[]): Promise<{ p50: number; p99: number; n: number }> {
+  const { rows } = await pool.query<{ n: number; p50: number | null; p99: number | null }>(
+    `select count(*)::int as n,
+            percentile_cont(0.5) within group (order by ms) as p50,
+            percentile_cont(0.99) within group (order by ms) as p99
+     from (select extract(epoch from archived_at - at) * 1000 as ms
+           from status_events where declaration_id = any($1)) lag`,
+    [ids],
+  );
+  const row = rows[0]!;
+  return { p50: Math.round(row.p50 ?? NaN), p99: Math.round(row.p99 ?? NaN), n: row.n };
 }
 
 /** What signing and verifying cost: S (signed) against SU (unsigned), measured in the same run. */
@@ -683,6 +798,7 @@ function experimentLabel(settings: Settings): string {
   if (settings.dynamicConfig) parts.push(`dynamic-config=${settings.dynamicConfig.join(',')}`);
   if (settings.unsigned) parts.push('unsigned');
   if (settings.withUnsigned) parts.push('with-unsigned');
+  if (!settings.gateway) parts.push('without-gateway');
   return parts.join(' ') || 'production';
 }
 

@@ -53,7 +53,7 @@ export function produceDeclarations(
 }
 
 /** Statuses after which a declaration's clearance is over (or, for the bench, stuck). */
-const FINAL = new Set<StatusEvent['status']>([
+export const FINAL = new Set<StatusEvent['status']>([
   'CLEARED',
   'REJECTED',
   'WITHDRAWN',

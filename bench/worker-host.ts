@@ -9,6 +9,7 @@ import { installTemporalRuntime } from '../runtime/temporal-runtime.js';
 import type { Registry } from '../schemas/types.js';
 import { Intake } from '../services/intake.js';
 import { startPipeline } from '../services/pipeline.js';
+import { runGatewayService, runProjectorService } from '../services/archive-services.js';
 import { SignatureGate } from '../identity/signature-gate.js';
 import {
   AGENCY_WORKER_SETTINGS,
@@ -161,10 +162,15 @@ async function main(): Promise<void> {
   const { kind } = settings;
   const config = loadConfig();
   const logger = createRootLogger(config.logLevel, `bench-${kind}`);
-  // As in production: the worker processes forward the Temporal runtime's logs; intake only has a client.
-  if (kind !== 'pipeline-intake') installTemporalRuntime(logger);
+  // As in production: the worker processes forward the Temporal runtime's logs; the others only have clients.
+  const temporalWorkers = kind !== 'pipeline-intake' && kind !== 'projector' && kind !== 'gateway';
+  if (temporalWorkers) installTemporalRuntime(logger);
   const stops: Array<() => Promise<void>> = [];
-  if (kind === 'baseline') {
+  if (kind === 'projector') {
+    stops.push(await runProjectorService({ config, logger }));
+  } else if (kind === 'gateway') {
+    stops.push(await runGatewayService({ config, logger }));
+  } else if (kind === 'baseline') {
     stops.push(await startBaseline(config, logger, settings));
   } else if (kind === 'pipeline-workers' || kind === 'pipeline-intake' || kind === 'pipeline') {
     const registry = benchRegistry(config);
@@ -178,7 +184,9 @@ async function main(): Promise<void> {
       if (kind !== 'pipeline-workers') stops.push(await startIntake(config, logger, kafka, registry));
     }
   } else {
-    throw new Error(`kind must be baseline, pipeline-workers, pipeline-intake or pipeline; got ${kind}`);
+    throw new Error(
+      `kind must be baseline, pipeline-workers, pipeline-intake, pipeline, projector or gateway; got ${kind}`,
+    );
   }
 
   let stopping: Promise<void> | undefined;

@@ -39,6 +39,9 @@ export function streamEvents(
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
+  // Node holds the headers back until the first write, and a declaration just submitted has no
+  // event yet: without this the client would wait for the first keepalive to see the stream open.
+  out.flushHeaders();
   let last = lastEventId(request);
   let reading: Promise<void> = Promise.resolve();
   const send = (events: StatusEvent[]) => {

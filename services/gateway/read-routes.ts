@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { eventsAfter, latestEvent, listDeclarations } from '../../archive/archive-reads.js';
+import { pendingSubmission } from '../../archive/submissions.js';
 import type { OverallStatus } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
@@ -23,8 +24,21 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
     '/v1/declarations/:id',
     { schema: SCHEMAS.latest },
     async (request, reply) => {
-      const event = await latestEvent(deps.pool, request.trader, request.params.id);
-      return event ?? sendProblem(reply, notFound(request.params.id));
+      const { id } = request.params;
+      const event = await latestEvent(deps.pool, request.trader, id);
+      if (event) return event;
+      const submittedAt = await pendingSubmission(deps.pool, request.trader, id);
+      if (!submittedAt) return sendProblem(reply, notFound(id));
+      // Accepted, and on its way: the projector archives the first status event in a moment.
+      return reply
+        .code(202)
+        .header('Retry-After', '1')
+        .send({
+          declarationId: id,
+          statusUrl: `/v1/declarations/${encodeURIComponent(id)}`,
+          submittedAt: submittedAt.toISOString(),
+          detail: 'accepted; it has no status event yet, ask again in a second',
+        });
     },
   );
 
@@ -34,7 +48,9 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
     async (request, reply) => {
       const stream = wantsEventStream(request);
       const after = stream ? lastEventId(request) : 0;
-      const events = await eventsAfter(deps.pool, request.trader, request.params.id, after);
+      const events =
+        (await eventsAfter(deps.pool, request.trader, request.params.id, after)) ??
+        ((await pendingSubmission(deps.pool, request.trader, request.params.id)) ? [] : undefined);
       if (!events) return sendProblem(reply, notFound(request.params.id));
       if (!stream) return { declarationId: request.params.id, events };
       streamEvents(deps, request, reply, request.params.id, events);

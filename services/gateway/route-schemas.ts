@@ -75,6 +75,18 @@ const accepted = {
   properties: { declarationId: { type: 'string' }, statusUrl: { type: 'string' } },
 } as const;
 
+const pending = {
+  description: 'submitted here, but no status event archived yet; ask again after Retry-After seconds',
+  type: 'object',
+  required: ['declarationId', 'statusUrl', 'submittedAt', 'detail'],
+  properties: {
+    declarationId: { type: 'string' },
+    statusUrl: { type: 'string' },
+    submittedAt: { type: 'string', format: 'date-time' },
+    detail: { type: 'string' },
+  },
+} as const;
+
 function submitSchema(summary: string, body: object, params?: object) {
   return {
     summary,
@@ -167,6 +179,7 @@ export const SCHEMAS = {
     params: idParams,
     response: {
       200: statusEvent,
+      202: pending,
       400: problem('the declarationId in the path is not one'),
       404: problem('no such declaration of yours'),
       ...COMMON,

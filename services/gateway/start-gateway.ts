@@ -9,10 +9,11 @@ import { createProducer } from '../../messaging/kafka.js';
 import type { Config } from '../../runtime/config.js';
 import type { Logger } from '../../runtime/logger.js';
 import { StatusListener } from '../../archive/status-listener.js';
+import { forgetSettledSubmissions } from '../../archive/submissions.js';
 import { forgetExpiredTokens } from '../../archive/token-uses.js';
 import { buildGateway } from './gateway-server.js';
 
-const TOKEN_PURGE_MS = 10 * 60_000;
+const PURGE_MS = 10 * 60_000;
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -57,12 +58,16 @@ export async function startGateway(deps: {
   await listener.start(pool);
   const app = buildGateway({ config, logger, producer, pool, gate, tokens, ready, listener });
   const url = await app.listen({ host: config.httpHost, port: config.httpPort });
-  // A used jti matters only until its token expires: without this, token_uses grows for ever.
+  // A used jti matters only until its token expires, and a submission until its declaration is
+  // archived: without this, token_uses and submissions grow for ever.
   const purge = setInterval(() => {
-    forgetExpiredTokens(pool).catch((error: unknown) =>
-      logger.warn({ err: error }, 'could not forget expired tokens; trying again later'),
+    Promise.all([forgetExpiredTokens(pool), forgetSettledSubmissions(pool)]).catch((error: unknown) =>
+      logger.warn(
+        { err: error },
+        'could not forget expired tokens and settled submissions; trying again later',
+      ),
     );
-  }, TOKEN_PURGE_MS);
+  }, PURGE_MS);
   purge.unref();
   logger.info({ url }, 'trader API listening');
   return {

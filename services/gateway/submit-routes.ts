@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { declarationOwner } from '../../archive/archive-reads.js';
+import { recordSubmission } from '../../archive/submissions.js';
 import { SIGNATURE_HEADER } from '../../identity/jws.js';
 import { parseTraderMessage } from '../../messaging/intake-parse.js';
 import type { TraderMessage } from '../../schemas/types.js';
@@ -68,6 +69,8 @@ async function submit(
     acks: -1,
     messages: [{ key: message.declarationId, value: body, headers }],
   });
+  // So that the statusUrl answers before the projector has archived the first status event.
+  if (kind === 'declaration') await recordSubmission(deps.pool, message.declarationId, owner);
   const statusUrl = `/v1/declarations/${encodeURIComponent(message.declarationId)}`;
   return reply
     .code(202)

@@ -2,11 +2,13 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { declarationWorkflowId } from '../../clearance-client/workflow-ids.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBearerToken } from '../../identity/bearer-token.js';
 import { holderFiles } from '../../identity/pki.js';
 import { loadSigner } from '../../identity/signing-key.js';
+import { ensureTopics } from '../../messaging/kafka.js';
 import { loadConfig } from '../../runtime/config.js';
 import type { StatusEvent } from '../../schemas/types.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/start-gateway.js';
@@ -69,29 +71,20 @@ async function openStream(id: string, lastEventId?: string) {
   });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  const parsed: StreamedEvent[] = [];
+  const reader = response
+    .body!.pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
   return {
     async next(count: number): Promise<StreamedEvent[]> {
+      const parsed: StreamedEvent[] = [];
       const deadline = Date.now() + 30_000;
       while (parsed.length < count && Date.now() < deadline) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .filter((l) => !l.startsWith(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
-          );
-          if (fields.data) parsed.push({ id: fields.id!, data: JSON.parse(fields.data) as StatusEvent });
-        }
+        parsed.push({ id: value.id!, data: JSON.parse(value.data) as StatusEvent });
       }
-      return parsed.splice(0, count);
+      return parsed;
     },
     close: () => controller.abort(),
   };
@@ -301,6 +294,77 @@ describe('the trader API', () => {
     const rest = [...opening.slice(1).map((e) => e.data.sequence), late.sequence];
     expect((await resumed.next(rest.length)).map((e) => e.data.sequence)).toEqual(rest);
     resumed.close();
+  });
+
+  it('answers a statusUrl at once: 202 until the first status event is archived, then the event', async () => {
+    // A gateway whose declarations topic no intake reads: the declaration stays unarchived for as
+    // long as the test needs, instead of for the projector's few milliseconds.
+    const config = loadConfig({
+      ...process.env,
+      ...pipeline.env,
+      VENTANILLA_TOPIC_PREFIX: `${pipeline.env.VENTANILLA_TOPIC_PREFIX}held.`,
+      VENTANILLA_HTTP_PORT: '0',
+    });
+    await ensureTopics(pipeline.kafka, [config.topics.declarations], 1);
+    const held = await startGateway({
+      config,
+      logger: pipeline.logger,
+      kafka: pipeline.kafka,
+      pool: archive.pool,
+    });
+    try {
+      const declaration = sampleDeclaration();
+      const id = declaration.declarationId;
+      const body = JSON.stringify(declaration);
+      const auth = async (rfc = TRADER) => ({ authorization: `Bearer ${await token(rfc)}` });
+      const posted = await fetch(`${held.url}/v1/declarations`, {
+        method: 'POST',
+        headers: {
+          ...(await auth()),
+          'content-type': 'application/json',
+          ...(await signatureHeaders(body, TRADER)),
+        },
+        body,
+      });
+      expect(posted.status).toBe(202);
+      const pending = await fetch(`${held.url}/v1/declarations/${id}`, { headers: await auth() });
+      expect(pending.status).toBe(202);
+      expect(pending.headers.get('retry-after')).toBe('1');
+      expect(await pending.json()).toMatchObject({ declarationId: id, statusUrl: `/v1/declarations/${id}` });
+      const events = await fetch(`${held.url}/v1/declarations/${id}/events`, { headers: await auth() });
+      expect(await events.json()).toEqual({ declarationId: id, events: [] });
+      // Nobody else learns of it.
+      expect((await fetch(`${held.url}/v1/declarations/${id}`, { headers: await auth(OTHER) })).status).toBe(
+        404,
+      );
+      // The stream opens at once (well before its first keepalive, 15 s on), and the first event
+      // arrives as soon as it is archived.
+      const opening = Date.now();
+      const stream = await openStream(id);
+      expect(Date.now() - opening).toBeLessThan(5000);
+      const received: StatusEvent = {
+        declarationId: id,
+        traderTaxId: TRADER,
+        regime: 'IMPORT',
+        sequence: 1,
+        at: new Date().toISOString(),
+        status: 'RECEIVED',
+        agencies: { CUSTOMS: 'PENDING' },
+        reasons: [],
+      };
+      await pipeline.producer.send({
+        topic: pipeline.config.topics.status,
+        acks: -1,
+        messages: [{ key: id, value: JSON.stringify(received) }],
+      });
+      expect((await stream.next(1)).map((e) => e.data)).toEqual([received]);
+      stream.close();
+      const archived = await fetch(`${held.url}/v1/declarations/${id}`, { headers: await auth() });
+      expect(archived.status).toBe(200);
+      expect(await archived.json()).toEqual(received);
+    } finally {
+      await held.stop();
+    }
   });
 
   it('answers 429 to a trader over its rate, with Retry-After, and not to another trader', async () => {
