@@ -5,18 +5,36 @@ import type { OverallStatus, StatusEvent } from '../schemas/types.js';
 // What the gateway reads from the archive. Every read names the trader: a declaration of another
 // trader is simply not found (design.md §11: 404, not 403).
 
-/** The latest status event of the trader's declaration, or undefined. */
-export async function latestEvent(
+/**
+ * The declaration as far as its trader may know it: its archived row, or else the gateway's
+ * submission of it while no status event is archived yet (archive/submissions.ts). One statement,
+ * so one snapshot: the projector committing the first event in between cannot make it vanish.
+ */
+const TRADERS_OWN = `
+  select d.declaration_id, d.last_event, null::timestamptz as submitted_at from declarations d
+   where d.declaration_id = $1 and d.trader_tax_id = $2
+  union all
+  select s.declaration_id, null, s.submitted_at from submissions s
+   where s.declaration_id = $1 and s.trader_tax_id = $2
+     and not exists (select 1 from declarations d where d.declaration_id = $1)`;
+
+/**
+ * The latest status event of the trader's declaration; or when it was submitted, if the gateway
+ * has it but no event is archived yet; or undefined.
+ */
+export async function latestStatus(
   pool: Pool,
   trader: string,
   declarationId: string,
-): Promise<StatusEvent | undefined> {
-  const { rows: found } = await archiveQuery<{ last_event: StatusEvent }>(
+): Promise<{ event: StatusEvent } | { submittedAt: Date } | undefined> {
+  const { rows: found } = await archiveQuery<{ last_event: StatusEvent | null; submitted_at: Date | null }>(
     pool,
-    'select last_event from declarations where declaration_id = $1 and trader_tax_id = $2',
+    `${TRADERS_OWN} limit 1`,
     [declarationId, trader],
   );
-  return found[0]?.last_event;
+  const row = found[0];
+  if (!row) return undefined;
+  return row.last_event ? { event: row.last_event } : { submittedAt: row.submitted_at! };
 }
 
 /**
@@ -40,8 +58,9 @@ export async function declarationOwner(
 }
 
 /**
- * The trader's declaration's events after `afterSequence`, in sequence order, at most `limit`;
- * undefined when the declaration is not the trader's (or not known).
+ * The trader's declaration's events after `afterSequence`, in sequence order, at most `limit`
+ * (none yet for one just submitted); undefined when the declaration is not the trader's (or not
+ * known).
  */
 export async function eventsAfter(
   pool: Pool,
@@ -52,9 +71,8 @@ export async function eventsAfter(
 ): Promise<StatusEvent[] | undefined> {
   const { rows: found } = await archiveQuery<{ event: StatusEvent | null }>(
     pool,
-    `select e.event from declarations d
-       left join status_events e on e.declaration_id = d.declaration_id and e.sequence > $3
-     where d.declaration_id = $1 and d.trader_tax_id = $2
+    `select e.event from (${TRADERS_OWN}) own
+       left join status_events e on e.declaration_id = own.declaration_id and e.sequence > $3
      order by e.sequence limit $4`,
     [declarationId, trader, afterSequence, limit],
   );

@@ -2,8 +2,9 @@ import type { Pool } from 'pg';
 import { archiveQuery } from './archive-query.js';
 
 // Declarations the gateway has accepted whose first status event the projector has not archived
-// yet (migrations/0004_submissions.sql). The first trader to submit an id holds it here; intake
-// settles the rest (a duplicate with other content is reported to its sender).
+// yet (migrations/0004_submissions.sql); archive-reads.ts answers for them. The first trader to
+// submit an id holds it here; intake settles the rest (a duplicate with other content is
+// reported to its sender).
 
 /** Notes that the trader's declaration is on trade.declarations; a second submission changes nothing. */
 export async function recordSubmission(pool: Pool, declarationId: string, trader: string): Promise<void> {
@@ -13,25 +14,6 @@ export async function recordSubmission(pool: Pool, declarationId: string, trader
      on conflict (declaration_id) do nothing`,
     [declarationId, trader],
   );
-}
-
-/**
- * When the trader submitted this declaration, if the archive has no status event of it yet (of
- * any trader's: once one is archived, the archive's own row decides whose it is).
- */
-export async function pendingSubmission(
-  pool: Pool,
-  trader: string,
-  declarationId: string,
-): Promise<Date | undefined> {
-  const { rows } = await archiveQuery<{ submitted_at: Date }>(
-    pool,
-    `select s.submitted_at from submissions s
-     where s.declaration_id = $1 and s.trader_tax_id = $2
-       and not exists (select 1 from declarations d where d.declaration_id = $1)`,
-    [declarationId, trader],
-  );
-  return rows[0]?.submitted_at;
 }
 
 /**

@@ -36,9 +36,17 @@ export function procCpu(pid: number | undefined): number | undefined {
  * process of its own, forked by the postmaster); undefined if the root cannot be read.
  */
 export function procTreeCpu(root: number | undefined): number | undefined {
-  const own = procCpu(root);
-  if (own === undefined) return undefined;
-  let total = own;
+  if (root === undefined) return undefined;
+  let total: number;
+  try {
+    // The root's own time, and (cutime, cstime) that of the children it has reaped: a backend
+    // that ended between two snapshots still counts.
+    const stat = readFileSync(`/proc/${root}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0) / clockTicks();
+  } catch {
+    return undefined;
+  }
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {

@@ -406,7 +406,9 @@ async function main(): Promise<number> {
   let observer: StatusObserver | undefined;
   let observerSU: StatusObserver | undefined;
   // G's archive, read for its lag and dropped at the end.
-  const archive = settings.gateway ? createPool(configG, { applicationName: 'bench', max: 2 }) : undefined;
+  const archive = settings.gateway
+    ? createPool(configG, { schema: configG.databaseSchema, applicationName: 'bench', max: 2 })
+    : undefined;
   let exitCode = 0;
   try {
     const temporalClient = (client = await connectTemporal(config));
@@ -585,6 +587,7 @@ async function main(): Promise<number> {
     await bench.drain(B0, 60_000);
     if (settings.gateway) await bench.drain(G, 60_000);
     if (settings.withUnsigned) await bench.drain(SU, 60_000);
+    for (const side of order) reportOpen(side);
     const integrity: Integrity = {
       S: {
         ...sideIntegrity(s),
@@ -723,6 +726,20 @@ interface HostPlan {
   log: string;
   side: SideName;
   env: Record<string, string>;
+}
+
+/** What is left open of a side after the drain, and why as far as the ledger knows. */
+function reportOpen({ name, ledger }: Side): void {
+  if (ledger.outstanding === 0 && ledger.errors === 0) return;
+  const open = [...ledger.sentAt.keys()].filter((id) => !ledger.doneAt.has(id));
+  const sample = open
+    .slice(0, 3)
+    .map((id) => `${id} ${JSON.stringify(ledger.marks.get(id) ?? {})}`)
+    .join('; ');
+  say(
+    `  ${name}: ${open.length} open${sample ? ` (${sample})` : ''}; ` +
+      `${ledger.errors} errors${ledger.lastError ? `, the last: ${ledger.lastError}` : ''}`,
+  );
 }
 
 /** The trader API's path (G) against Kafka's (S), measured in the same run. */

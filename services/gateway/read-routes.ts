@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { eventsAfter, latestEvent, listDeclarations } from '../../archive/archive-reads.js';
-import { pendingSubmission } from '../../archive/submissions.js';
+import { eventsAfter, latestStatus, listDeclarations } from '../../archive/archive-reads.js';
 import type { OverallStatus } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
@@ -25,10 +24,9 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
     { schema: SCHEMAS.latest },
     async (request, reply) => {
       const { id } = request.params;
-      const event = await latestEvent(deps.pool, request.trader, id);
-      if (event) return event;
-      const submittedAt = await pendingSubmission(deps.pool, request.trader, id);
-      if (!submittedAt) return sendProblem(reply, notFound(id));
+      const status = await latestStatus(deps.pool, request.trader, id);
+      if (!status) return sendProblem(reply, notFound(id));
+      if ('event' in status) return status.event;
       // Accepted, and on its way: the projector archives the first status event in a moment.
       return reply
         .code(202)
@@ -36,7 +34,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
         .send({
           declarationId: id,
           statusUrl: `/v1/declarations/${encodeURIComponent(id)}`,
-          submittedAt: submittedAt.toISOString(),
+          submittedAt: status.submittedAt.toISOString(),
           detail: 'accepted; it has no status event yet, ask again in a second',
         });
     },
@@ -48,9 +46,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
     async (request, reply) => {
       const stream = wantsEventStream(request);
       const after = stream ? lastEventId(request) : 0;
-      const events =
-        (await eventsAfter(deps.pool, request.trader, request.params.id, after)) ??
-        ((await pendingSubmission(deps.pool, request.trader, request.params.id)) ? [] : undefined);
+      const events = await eventsAfter(deps.pool, request.trader, request.params.id, after);
       if (!events) return sendProblem(reply, notFound(request.params.id));
       if (!stream) return { declarationId: request.params.id, events };
       streamEvents(deps, request, reply, request.params.id, events);
