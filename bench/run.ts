@@ -311,16 +311,16 @@ async function main(): Promise<number> {
     LOG_LEVEL: settings.logLevel,
     ...(settings.partitions ? { VENTANILLA_TOPIC_PARTITIONS: String(settings.partitions) } : {}),
   };
-  // SU, with --with-unsigned: the same pipeline unsigned, with its own topics, queues and groups.
-  const envSU: Record<string, string> = {
-    ...env,
-    VENTANILLA_TOPIC_PREFIX: `${runId}-u.`,
-    VENTANILLA_TASK_QUEUE: `${runId}-u-clearance`,
-    VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${runId}-u-agency-`,
-    VENTANILLA_INTAKE_GROUP: `${runId}-u-intake`,
-    VENTANILLA_DECISIONS_GROUP: `${runId}-u-decisions`,
-    VENTANILLA_SIGNATURES: 'off',
-  };
+  /** The topics, queues and groups of a side of its own beside S, told apart by `tag`. */
+  const ownNames = (tag: string) => ({
+    VENTANILLA_TOPIC_PREFIX: `${runId}-${tag}.`,
+    VENTANILLA_TASK_QUEUE: `${runId}-${tag}-clearance`,
+    VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${runId}-${tag}-agency-`,
+    VENTANILLA_INTAKE_GROUP: `${runId}-${tag}-intake`,
+    VENTANILLA_DECISIONS_GROUP: `${runId}-${tag}-decisions`,
+  });
+  // SU, with --with-unsigned: the same pipeline unsigned.
+  const envSU: Record<string, string> = { ...env, ...ownNames('u'), VENTANILLA_SIGNATURES: 'off' };
   let temporal: PrivateTemporal | undefined;
   if (settings.temporal === 'private') {
     say('starting a private Temporal dev server...');
@@ -336,11 +336,7 @@ async function main(): Promise<number> {
   // of its own, as npm start runs them.
   const envG: Record<string, string> = {
     ...env,
-    VENTANILLA_TOPIC_PREFIX: `${runId}-g.`,
-    VENTANILLA_TASK_QUEUE: `${runId}-g-clearance`,
-    VENTANILLA_AGENCY_TASK_QUEUE_PREFIX: `${runId}-g-agency-`,
-    VENTANILLA_INTAKE_GROUP: `${runId}-g-intake`,
-    VENTANILLA_DECISIONS_GROUP: `${runId}-g-decisions`,
+    ...ownNames('g'),
     VENTANILLA_PROJECTOR_GROUP: `${runId}-g-projector`,
     VENTANILLA_DATABASE_SCHEMA: runId.replaceAll('-', '_').toLowerCase(),
     VENTANILLA_HTTP_HOST: '127.0.0.1',

@@ -107,6 +107,13 @@ async function expectArchivedAsPublished(id: string): Promise<void> {
   expect(archived.at(-1)!.status).toBe('CLEARED');
 }
 
+/** Another gateway on the test's archive and Kafka, with some settings of its own. */
+async function secondGateway(env: Record<string, string>): Promise<RunningGateway> {
+  const config = loadConfig({ ...process.env, ...pipeline.env, VENTANILLA_HTTP_PORT: '0', ...env });
+  await ensureTopics(pipeline.kafka, [config.topics.declarations], 1);
+  return startGateway({ config, logger: pipeline.logger, kafka: pipeline.kafka, pool: archive.pool });
+}
+
 beforeAll(async () => {
   api = await startTradeApi();
   ({ pipeline, archive, gateway } = api);
@@ -299,18 +306,8 @@ describe('the trader API', () => {
   it('answers a statusUrl at once: 202 until the first status event is archived, then the event', async () => {
     // A gateway whose declarations topic no intake reads: the declaration stays unarchived for as
     // long as the test needs, instead of for the projector's few milliseconds.
-    const config = loadConfig({
-      ...process.env,
-      ...pipeline.env,
+    const held = await secondGateway({
       VENTANILLA_TOPIC_PREFIX: `${pipeline.env.VENTANILLA_TOPIC_PREFIX}held.`,
-      VENTANILLA_HTTP_PORT: '0',
-    });
-    await ensureTopics(pipeline.kafka, [config.topics.declarations], 1);
-    const held = await startGateway({
-      config,
-      logger: pipeline.logger,
-      kafka: pipeline.kafka,
-      pool: archive.pool,
     });
     try {
       const declaration = sampleDeclaration();
@@ -368,18 +365,7 @@ describe('the trader API', () => {
   });
 
   it('answers 429 to a trader over its rate, with Retry-After, and not to another trader', async () => {
-    const config = loadConfig({
-      ...process.env,
-      ...pipeline.env,
-      VENTANILLA_HTTP_PORT: '0',
-      VENTANILLA_HTTP_RATE_PER_MINUTE: '3',
-    });
-    const strict = await startGateway({
-      config,
-      logger: pipeline.logger,
-      kafka: pipeline.kafka,
-      pool: archive.pool,
-    });
+    const strict = await secondGateway({ VENTANILLA_HTTP_RATE_PER_MINUTE: '3' });
     try {
       const get = async (rfc: string) =>
         fetch(`${strict.url}/v1/declarations`, { headers: { authorization: `Bearer ${await token(rfc)}` } });
