@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { FINAL_STATUSES } from '../domain/clearance-state.js';
-import { databaseFailure } from '../runtime/postgres.js';
+import { archiveQuery } from './archive-query.js';
 import type { StatusDecision, StatusEvent } from '../schemas/types.js';
 import { storableJson, storableText } from './storable-text.js';
 
@@ -88,26 +88,22 @@ export async function archiveStatusEvent(
 ): Promise<ArchiveOutcome> {
   const event = storableJson(original);
   const { declarationId, sequence, status, at } = event;
-  try {
-    const { rows } = await pool.query<{ archived: number }>(ARCHIVE_EVENT, [
-      declarationId,
-      sequence,
-      status,
-      at,
-      event,
-      raw,
-      partition,
-      offset,
-      event.traderTaxId ?? null,
-      event.regime ?? null,
-      FINAL_STATUSES.has(status) ? at : null,
-      JSON.stringify((event.decisions ?? []).map(decisionRow)),
-      STATUS_CHANNEL,
-    ]);
-    return rows[0]?.archived === 1 ? 'archived' : 'duplicate';
-  } catch (error) {
-    throw databaseFailure(error);
-  }
+  const { rows } = await archiveQuery<{ archived: number }>(pool, ARCHIVE_EVENT, [
+    declarationId,
+    sequence,
+    status,
+    at,
+    event,
+    raw,
+    partition,
+    offset,
+    event.traderTaxId ?? null,
+    event.regime ?? null,
+    FINAL_STATUSES.has(status) ? at : null,
+    JSON.stringify((event.decisions ?? []).map(decisionRow)),
+    STATUS_CHANNEL,
+  ]);
+  return rows[0]?.archived === 1 ? 'archived' : 'duplicate';
 }
 
 /** A decision as the statement's jsonb_to_recordset reads it. */

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { archiveQuery } from './archive-query.js';
+import { archiveQuery, RELAXED_COMMIT } from './archive-query.js';
 
 // Declarations the gateway has accepted whose first status event the projector has not archived
 // yet (migrations/0004_submissions.sql); archive-reads.ts answers for them. The first trader to
@@ -10,7 +10,10 @@ import { archiveQuery } from './archive-query.js';
 export async function recordSubmission(pool: Pool, declarationId: string, trader: string): Promise<void> {
   await archiveQuery(
     pool,
-    `insert into submissions (declaration_id, trader_tax_id) values ($1, $2)
+    // A hint, not a record: should a crash forget it, the statusUrl answers 404 for the moment
+    // until the projector archives the first event. Not worth a WAL flush per submission.
+    `${RELAXED_COMMIT}
+     insert into submissions (declaration_id, trader_tax_id) select $1, $2 from relaxed
      on conflict (declaration_id) do nothing`,
     [declarationId, trader],
   );
