@@ -42,6 +42,12 @@ export interface Config {
   httpPort: number;
   /** Requests per minute one trader may make of the trader API before 429 (VENTANILLA_HTTP_RATE_PER_MINUTE). */
   httpRatePerMinute: number;
+  /**
+   * Whether webhooks may reach loopback, private and link-local addresses
+   * (VENTANILLA_WEBHOOK_PRIVATE_NETWORKS, default refuse: a trader's URL must not reach the
+   * window's own network).
+   */
+  webhookPrivateNetworks: 'allow' | 'refuse';
   /** Consumer group of the projector, which archives trade.status (design.md §12). */
   projectorGroupId: string;
   logLevel: string;
@@ -132,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
       1,
       1_000_000,
     ),
+    webhookPrivateNetworks: parseWebhookNetworks(env.VENTANILLA_WEBHOOK_PRIVATE_NETWORKS || 'refuse'),
     logLevel: parseLogLevel(env.LOG_LEVEL || 'info'),
     registryFile: env.VENTANILLA_REGISTRY || undefined,
     agencyModes: parseAgencyModes(env.VENTANILLA_AGENCY_MODES ?? ''),
@@ -155,6 +162,14 @@ export function loadConfig(env: Env = process.env): Config {
     trustDir: env.VENTANILLA_TRUST_DIR || join(pkiDir, 'trust'),
     trustDirExternal: Boolean(env.VENTANILLA_TRUST_DIR),
   };
+}
+
+function parseWebhookNetworks(value: string): 'allow' | 'refuse' {
+  const choice = value.trim().toLowerCase();
+  if (choice !== 'allow' && choice !== 'refuse') {
+    throw new ConfigError(`VENTANILLA_WEBHOOK_PRIVATE_NETWORKS must be allow or refuse, got "${value}"`);
+  }
+  return choice;
 }
 
 function parseSignaturePolicy(value: string): SignaturePolicy {

@@ -31,7 +31,11 @@ export async function runGatewayService({ config, logger }: ProcessContext): Pro
   const { pool } = await openArchive(config, { applicationName: 'ventanilla-gateway', logger });
   const { kafka } = await openPipeline(config, logger, 'ventanilla-gateway');
   const gateway = await startGateway({ config, logger, kafka, pool });
-  const notifier = new Notifier({ pool, logger });
+  const notifier = new Notifier({
+    pool,
+    logger,
+    allowPrivateNetworks: config.webhookPrivateNetworks === 'allow',
+  });
   notifier.start();
   return async () => {
     await notifier.stop();

@@ -9,6 +9,7 @@ import {
   undelivered,
 } from '../archive/notification-store.js';
 import type { Logger } from '../runtime/logger.js';
+import { postWebhook } from './webhook-post.js';
 
 /** The header of design.md §11: `t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`. */
 export const WEBHOOK_SIGNATURE_HEADER = 'Ventanilla-Webhook-Signature';
@@ -27,6 +28,8 @@ export interface NotifierOptions {
   idleMs?: number;
   /** A receiver that has not answered within this long has failed. */
   timeoutMs?: number;
+  /** Deliver to loopback and private addresses too (VENTANILLA_WEBHOOK_PRIVATE_NETWORKS=allow). */
+  allowPrivateNetworks?: boolean;
 }
 
 /**
@@ -106,21 +109,16 @@ export class Notifier {
     }
   }
 
-  /** undefined when the receiver acknowledged (2xx), else what went wrong. */
-  private async post(url: string, secret: string, body: Buffer): Promise<string | undefined> {
+  private post(url: string, secret: string, body: Buffer): Promise<string | undefined> {
     const signature = webhookSignature(secret, body, Math.floor(Date.now() / 1000));
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signature },
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
-        redirect: 'manual',
-      });
-      await response.body?.cancel();
-      return response.ok ? undefined : `the receiver answered ${response.status}`;
-    } catch (error) {
-      return `the receiver could not be reached: ${error instanceof Error ? error.message : String(error)}`;
-    }
+    return postWebhook(
+      url,
+      { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: signature },
+      body,
+      {
+        timeoutMs: this.options.timeoutMs ?? 5000,
+        allowInternal: this.options.allowPrivateNetworks ?? false,
+      },
+    );
   }
 }

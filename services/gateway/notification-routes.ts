@@ -5,6 +5,7 @@ import { check, validateNotificationEndpoint } from '../../schemas/validators.js
 import type { FieldError, StatusEvent } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { NOT_JSON, sendProblem } from './problem.js';
+import { webhookUrlProblem } from '../webhook-post.js';
 import { SCHEMAS } from './route-schemas.js';
 
 const noEndpoint = {
@@ -19,7 +20,8 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
     if (!Buffer.isBuffer(request.body)) return sendProblem(reply, NOT_JSON);
     const decoded = decodeJsonRecord(request.body);
     const checked = decoded.ok ? check(validateNotificationEndpoint, decoded.data) : decoded;
-    const errors = checked.ok ? urlProblems(checked.value.url) : checked.errors;
+    const allowInternal = deps.config.webhookPrivateNetworks === 'allow';
+    const errors = checked.ok ? urlProblems(checked.value.url, allowInternal) : checked.errors;
     if (!checked.ok || errors.length) {
       return sendProblem(reply, { status: 400, title: 'The endpoint is not valid', errors });
     }
@@ -50,12 +52,17 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: GatewayDe
   });
 }
 
-/** What the schema's pattern cannot say: that the URL parses (a bracketed host, a port in range). */
-function urlProblems(url: string): FieldError[] {
+/**
+ * What the schema's pattern cannot say: that the URL parses (a bracketed host, a port in range),
+ * and that it is not an internal address (services/webhook-post.ts checks names as it connects).
+ */
+function urlProblems(url: string, allowInternal: boolean): FieldError[] {
+  let parsed: URL;
   try {
-    new URL(url);
-    return [];
+    parsed = new URL(url);
   } catch {
     return [{ path: 'url', message: `"${url.slice(0, 100)}" is not a URL that can be called` }];
   }
+  const problem = webhookUrlProblem(parsed, allowInternal);
+  return problem ? [{ path: 'url', message: problem }] : [];
 }

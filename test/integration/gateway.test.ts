@@ -449,6 +449,31 @@ describe('the trader API', () => {
     }
   });
 
+  it('refuses a webhook on an internal address (400) unless private networks are allowed', async () => {
+    const guarded = await secondGateway({ VENTANILLA_WEBHOOK_PRIVATE_NETWORKS: 'refuse' });
+    try {
+      const put = async (url: string) =>
+        fetch(`${guarded.url}/v1/notification-endpoint`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${await token()}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url, secret: 'a-webhook-secret-of-the-trader' }),
+        });
+      const metadata = await put('http://169.254.169.254/latest/meta-data/');
+      expect(metadata.status).toBe(400);
+      expect(metadata.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await metadata.json()) as { errors: unknown[] }).errors).toEqual([
+        {
+          path: 'url',
+          message: expect.stringMatching(/169\.254\.169\.254 is an internal address/) as unknown,
+        },
+      ]);
+      expect((await put('http://[::1]:8080/hook')).status).toBe(400);
+      expect((await put('https://hooks.example.com/ventanilla')).status).toBe(200);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('serves /openapi.json (3.1), generated from the schemas, without a token', async () => {
     const doc = (await call('GET', '/openapi.json', { auth: null })).body;
     expect(doc.openapi).toBe('3.1.0');

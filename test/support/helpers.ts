@@ -32,6 +32,8 @@ export function isolatedEnv(overrides: Record<string, string> = {}): Record<stri
     // the tests' own CA is the trust store, and their holders sign (test/support/test-pki.ts).
     VENTANILLA_TRUST_DIR: TEST_PKI.trustDir,
     VENTANILLA_PKI_DIR: TEST_PKI.pkiDir,
+    // The tests' webhook receivers listen on loopback.
+    VENTANILLA_WEBHOOK_PRIVATE_NETWORKS: 'allow',
     ...overrides,
   };
 }

@@ -22,7 +22,13 @@ export async function startTradeApi(env: Record<string, string> = {}): Promise<T
   await projector.start();
   const gateway = await startGateway(deps);
   // Retries within a test's patience: 0.1 s, doubled per failure.
-  const notifier = new Notifier({ pool: archive.pool, logger: pipeline.logger, retryMs: 100, idleMs: 50 });
+  const notifier = new Notifier({
+    pool: archive.pool,
+    logger: pipeline.logger,
+    retryMs: 100,
+    idleMs: 50,
+    allowPrivateNetworks: config.webhookPrivateNetworks === 'allow',
+  });
   notifier.start();
   return {
     pipeline,
