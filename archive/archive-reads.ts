@@ -10,7 +10,7 @@ import type { OverallStatus, StatusEvent } from '../schemas/types.js';
  * submission of it while no status event is archived yet (archive/submissions.ts). One statement,
  * so one snapshot: the projector committing the first event in between cannot make it vanish.
  */
-const TRADERS_OWN = `
+export const TRADERS_OWN = `
   select d.declaration_id, d.last_event, null::timestamptz as submitted_at from declarations d
    where d.declaration_id = $1 and d.trader_tax_id = $2
   union all
@@ -58,6 +58,16 @@ export async function declarationOwner(
 }
 
 /**
+ * $1 declarationId, $2 trader, $3 after this sequence, $4 at most this many. `e.declaration_id =
+ * $1`, not `= own.declaration_id`: the planner does not carry an equality out of a union, so the
+ * index would be used only when the statistics favour it (on a small table it hash-joins the
+ * whole of status_events). archive-plans.test.ts checks the plans.
+ */
+export const EVENTS_AFTER = `select e.event from (${TRADERS_OWN}) own
+  left join status_events e on e.declaration_id = $1 and e.sequence > $3
+  order by e.sequence limit $4`;
+
+/**
  * The trader's declaration's events after `afterSequence`, in sequence order, at most `limit`
  * (none yet for one just submitted); undefined when the declaration is not the trader's (or not
  * known).
@@ -69,13 +79,12 @@ export async function eventsAfter(
   afterSequence = 0,
   limit = 1000,
 ): Promise<StatusEvent[] | undefined> {
-  const { rows: found } = await archiveQuery<{ event: StatusEvent | null }>(
-    pool,
-    `select e.event from (${TRADERS_OWN}) own
-       left join status_events e on e.declaration_id = own.declaration_id and e.sequence > $3
-     order by e.sequence limit $4`,
-    [declarationId, trader, afterSequence, limit],
-  );
+  const { rows: found } = await archiveQuery<{ event: StatusEvent | null }>(pool, EVENTS_AFTER, [
+    declarationId,
+    trader,
+    afterSequence,
+    limit,
+  ]);
   if (found.length === 0) return undefined;
   return found.flatMap((r) => (r.event ? [r.event] : []));
 }
