@@ -53,6 +53,16 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: true,
+    // A path parameter is judged by its route's schema (a 400 in problem+json), however long; the
+    // router's own limit (100) would answer first, with a 414 in a format of its own.
+    routerOptions: { maxParamLength: 4096 },
+    // What the router refuses before any route is found (a malformed URL): problem+json as well.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(reply, {
+        status: error.statusCode ?? 400,
+        title: 'Bad request',
+        detail: error.message,
+      }),
   });
   app.decorateRequest('trader', '');
   // Only JSON is taken, and as bytes: another media type is refused with 415 before any handler.

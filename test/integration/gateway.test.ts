@@ -209,6 +209,14 @@ describe('the trader API', () => {
     expect(JSON.stringify(list.body)).not.toContain(declaration.declarationId);
   });
 
+  it('refuses a declarationId in the path that is not one with a 400 problem, however long', async () => {
+    for (const id of ['not an id', 'x'.repeat(300), encodeURIComponent('Ṱ̺o͞ i̲n̝v'.repeat(30))]) {
+      const got = await call('GET', `/v1/declarations/${id}`);
+      expect(got.status, id.slice(0, 20)).toBe(400);
+      expect(got.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+  });
+
   it('refuses an invalid body with the readable messages intake gives, and produces nothing', async () => {
     const declaration = { ...sampleDeclaration(), regime: 'SMUGGLING', items: [] };
     const before = declarations.messages.length;
