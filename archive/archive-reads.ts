@@ -10,13 +10,15 @@ import type { OverallStatus, StatusEvent } from '../schemas/types.js';
  * submission of it while no status event is archived yet (archive/submissions.ts). One statement,
  * so one snapshot: the projector committing the first event in between cannot make it vanish.
  */
-export const TRADERS_OWN = `
+const TRADERS_OWN = `
   select d.declaration_id, d.last_event, null::timestamptz as submitted_at from declarations d
    where d.declaration_id = $1 and d.trader_tax_id = $2
   union all
   select s.declaration_id, null, s.submitted_at from submissions s
    where s.declaration_id = $1 and s.trader_tax_id = $2
      and not exists (select 1 from declarations d where d.declaration_id = $1)`;
+
+export const LATEST_STATUS = `${TRADERS_OWN} limit 1`;
 
 /**
  * The latest status event of the trader's declaration; or when it was submitted, if the gateway
@@ -29,7 +31,7 @@ export async function latestStatus(
 ): Promise<{ event: StatusEvent } | { submittedAt: Date } | undefined> {
   const { rows: found } = await archiveQuery<{ last_event: StatusEvent | null; submitted_at: Date | null }>(
     pool,
-    `${TRADERS_OWN} limit 1`,
+    LATEST_STATUS,
     [declarationId, trader],
   );
   const row = found[0];

@@ -33,7 +33,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
         .header('Retry-After', '1')
         .send({
           declarationId: id,
-          statusUrl: `/v1/declarations/${encodeURIComponent(id)}`,
+          statusUrl: statusUrl(id),
           submittedAt: status.submittedAt.toISOString(),
           detail: 'accepted; it has no status event yet, ask again in a second',
         });
@@ -91,6 +91,11 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
       };
     },
   );
+}
+
+/** Where a declaration's status is read (the 202 of a submission points there). */
+export function statusUrl(declarationId: string): string {
+  return `/v1/declarations/${encodeURIComponent(declarationId)}`;
 }
 
 /** Opaque to the trader: the (receivedAt, declarationId) the next page starts below. */

@@ -6,6 +6,7 @@ import { parseTraderMessage } from '../../messaging/intake-parse.js';
 import type { TraderMessage } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { NOT_JSON, sendProblem } from './problem.js';
+import { statusUrl } from './read-routes.js';
 import { SCHEMAS } from './route-schemas.js';
 
 type Kind = TraderMessage['kind'];
@@ -71,11 +72,11 @@ async function submit(
   });
   // So that the statusUrl answers before the projector has archived the first status event.
   if (kind === 'declaration') await recordSubmission(deps.pool, message.declarationId, owner);
-  const statusUrl = `/v1/declarations/${encodeURIComponent(message.declarationId)}`;
+  const location = statusUrl(message.declarationId);
   return reply
     .code(202)
-    .header('Location', statusUrl)
-    .send({ declarationId: message.declarationId, statusUrl });
+    .header('Location', location)
+    .send({ declarationId: message.declarationId, statusUrl: location });
 }
 
 function shapeProblem(message: TraderMessage, kind: Kind, pathId: string | undefined) {

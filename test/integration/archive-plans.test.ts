@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_AFTER, TRADERS_OWN } from '../../archive/archive-reads.js';
+import { EVENTS_AFTER, LATEST_STATUS } from '../../archive/archive-reads.js';
 import { loadConfig } from '../../runtime/config.js';
 import { openTestArchive, type TestArchive } from '../support/archive.js';
 import { isolatedEnv } from '../support/helpers.js';
@@ -50,7 +50,7 @@ describe('the archive reads', () => {
   // and on one in use.
   const events = () =>
     genericPlan(EVENTS_AFTER, 'text, text, bigint, integer', "'PLAN-7', 'AME970512KX3', 0, 1000");
-  const latest = () => genericPlan(`${TRADERS_OWN} limit 1`, 'text, text', "'PLAN-7', 'AME970512KX3'");
+  const latest = () => genericPlan(LATEST_STATUS, 'text, text', "'PLAN-7', 'AME970512KX3'");
 
   it("read a declaration's events and its latest status by index, never by scanning a table", async () => {
     for (const stage of ['new', 'in use']) {
