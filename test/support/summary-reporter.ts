@@ -1,6 +1,12 @@
+import { appendFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
-/** Ends every run with one plain `tests: N passed, N failed, N skipped` line that any CI can read. */
+/**
+ * Ends every run with one plain `tests: N passed, N failed, N skipped` line that any CI can read.
+ * With VENTANILLA_TEST_COUNTS set, it also appends the counts to that file as a JSON line, so that
+ * `.ci/run` can close on one total for all its runs: vitest's own summary prints after this line,
+ * and CI reads the closing lines of the whole run.
+ */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -13,5 +19,7 @@ export default class SummaryReporter implements Reporter {
       }
     }
     console.log(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    const countsFile = process.env.VENTANILLA_TEST_COUNTS;
+    if (countsFile) appendFileSync(countsFile, `${JSON.stringify(counts)}\n`);
   }
 }
