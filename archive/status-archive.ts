@@ -22,26 +22,36 @@ export type ArchiveOutcome = 'archived' | 'duplicate';
  */
 export const STATUS_CHANNEL = 'ventanilla_status';
 
-// One statement, so one round trip and its own transaction: the event, its declaration's row, the
-// decisions it carries and the trader's webhook notification are written together or not at all,
-// and the announcement on STATUS_CHANNEL goes out when it commits. Nothing but the event's insert
-// happens for a repeat: every other part selects from `ev`, which is empty then.
-//   $1 declarationId, $2 sequence, $3 status, $4 at, $5 event, $6 raw bytes, $7 partition,
-//   $8 offset, $9 traderTaxId, $10 regime, $11 final_at, $12 decisions (JSON), $13 the channel
-const ARCHIVE_EVENT = `
-with ev as (
+// One statement for a batch of events, so one round trip and one transaction: each event, its
+// declaration's row, the decisions it carries and the trader's webhook notification are written
+// together or not at all, and each event is announced on STATUS_CHANNEL when the batch commits.
+// Only the events' insert happens for a repeat: every other part reads `fresh`, the events just
+// written. A batch holds at most one event per declaration (see CoalescingArchiver): an upsert
+// may touch a row only once per statement.
+//   $1..$12 one array each, an element per event: declarationId, sequence, status, at, event, raw
+//   bytes, partition, offset, traderTaxId, regime, final_at, decisions (JSON); $13 the channel
+const ARCHIVE_EVENTS = `
+with input as (
+  select * from unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::jsonb[],
+                       $6::bytea[], $7::integer[], $8::bigint[], $9::text[], $10::text[],
+                       $11::timestamptz[], $12::jsonb[])
+    as i(declaration_id, sequence, status, at, event, raw, kafka_partition, kafka_offset,
+         trader_tax_id, regime, final_at, decisions)
+),
+ev as (
   insert into status_events
     (declaration_id, sequence, status, at, event, raw, kafka_partition, kafka_offset)
-  values ($1::text, $2::bigint, $3::text, $4::timestamptz, $5::jsonb, $6::bytea, $7::integer, $8::bigint)
+  select declaration_id, sequence, status, at, event, raw, kafka_partition, kafka_offset from input
   on conflict (declaration_id, sequence) do nothing
-  returning declaration_id
+  returning declaration_id, sequence
 ),
+fresh as (select input.* from input join ev using (declaration_id, sequence)),
 -- The latest event wins, whatever order events arrive in (a replayed partition, say); the first
 -- time seen and the trader, once known, stay.
 declaration as (
   insert into declarations as d
     (declaration_id, trader_tax_id, regime, status, last_sequence, last_event, first_at, updated_at, final_at)
-  select $1, $9::text, $10::text, $3, $2, $5, $4, $4, $11::timestamptz from ev
+  select declaration_id, trader_tax_id, regime, status, sequence, event, at, at, final_at from fresh
   on conflict (declaration_id) do update set
     trader_tax_id = coalesce(d.trader_tax_id, excluded.trader_tax_id),
     regime = coalesce(d.regime, excluded.regime),
@@ -58,9 +68,9 @@ decisions as (
   insert into agency_decisions
     (declaration_id, agency, at, outcome, decided_by, officer, reasons, conditions,
      signer_rfc, signer_serial, signer_fingerprint, sequence)
-  select $1, x.agency, x.at, x.outcome, x.decided_by, x.officer, x.reasons, x.conditions,
-         x.signer_rfc, x.signer_serial, x.signer_fingerprint, $2
-  from ev, jsonb_to_recordset($12::jsonb) as x(
+  select f.declaration_id, x.agency, x.at, x.outcome, x.decided_by, x.officer, x.reasons, x.conditions,
+         x.signer_rfc, x.signer_serial, x.signer_fingerprint, f.sequence
+  from fresh f, jsonb_to_recordset(f.decisions) as x(
     agency text, at timestamptz, outcome text, decided_by text, officer text, reasons jsonb,
     conditions jsonb, signer_rfc text, signer_serial text, signer_fingerprint text)
   on conflict (declaration_id, agency, at, outcome) do nothing
@@ -68,42 +78,45 @@ decisions as (
 -- For the trader's webhook, if they have one: pushed later by the notifier, in id order.
 queued as (
   insert into notifications (trader_tax_id, declaration_id, sequence, body)
-  select $9, $1, $2, $6 from ev
-  where $9 is not null and exists (select 1 from notification_endpoints where trader_tax_id = $9)
+  select f.trader_tax_id, f.declaration_id, f.sequence, f.raw from fresh f
+  where f.trader_tax_id is not null
+    and exists (select 1 from notification_endpoints e where e.trader_tax_id = f.trader_tax_id)
+  order by f.sequence
   on conflict (declaration_id, sequence) do nothing
 )
-select count(*)::integer as archived
-from ev, lateral (select pg_notify($13::text, current_schema() || ' ' || $1 || ' ' || $2)) announced`;
+select f.declaration_id, f.sequence::text as sequence
+from fresh f, lateral (
+  select pg_notify($13::text, current_schema() || ' ' || f.declaration_id || ' ' || f.sequence)
+) announced`;
 
 /**
- * Writes one status event, its declaration's row and the decisions it carries, in one
- * transaction, and announces it on STATUS_CHANNEL when the transaction commits. Idempotent by
- * (declarationId, sequence): a second delivery of the same event changes nothing. A failure
- * comes out classified (runtime/postgres.ts databaseFailure): an unavailable database is
- * transient, so the projector waits and the record is not committed.
+ * Writes a batch of status events, each with its declaration's row and the decisions it carries,
+ * in one transaction, and announces each on STATUS_CHANNEL when the transaction commits.
+ * Idempotent by (declarationId, sequence): a second delivery of the same event changes nothing
+ * (`duplicate`). The outcomes are in the order of `batch`. A failure comes out classified
+ * (runtime/postgres.ts databaseFailure): an unavailable database is transient, so the projector
+ * waits and the records are not committed.
  */
-export async function archiveStatusEvent(
-  pool: Pool,
-  { event: original, raw, partition, offset }: ArchivableEvent,
-): Promise<ArchiveOutcome> {
-  const event = storableJson(original);
-  const { declarationId, sequence, status, at } = event;
-  const { rows } = await archiveQuery<{ archived: number }>(pool, ARCHIVE_EVENT, [
-    declarationId,
-    sequence,
-    status,
-    at,
-    event,
-    raw,
-    partition,
-    offset,
-    event.traderTaxId ?? null,
-    event.regime ?? null,
-    FINAL_STATUSES.has(status) ? at : null,
-    JSON.stringify((event.decisions ?? []).map(decisionRow)),
+export async function archiveStatusEvents(pool: Pool, batch: ArchivableEvent[]): Promise<ArchiveOutcome[]> {
+  const events = batch.map(({ event }) => storableJson(event));
+  const column = <T>(pick: (event: StatusEvent, index: number) => T): T[] => events.map(pick);
+  const { rows } = await archiveQuery<{ declaration_id: string; sequence: string }>(pool, ARCHIVE_EVENTS, [
+    column((e) => e.declarationId),
+    column((e) => e.sequence),
+    column((e) => e.status),
+    column((e) => e.at),
+    column((e) => JSON.stringify(e)),
+    batch.map(({ raw }) => raw),
+    batch.map(({ partition }) => partition),
+    batch.map(({ offset }) => offset),
+    column((e) => e.traderTaxId ?? null),
+    column((e) => e.regime ?? null),
+    column((e) => (FINAL_STATUSES.has(e.status) ? e.at : null)),
+    column((e) => JSON.stringify((e.decisions ?? []).map(decisionRow))),
     STATUS_CHANNEL,
   ]);
-  return rows[0]?.archived === 1 ? 'archived' : 'duplicate';
+  const written = new Set(rows.map((row) => `${row.declaration_id} ${row.sequence}`));
+  return events.map((e) => (written.has(`${e.declarationId} ${e.sequence}`) ? 'archived' : 'duplicate'));
 }
 
 /** A decision as the statement's jsonb_to_recordset reads it. */

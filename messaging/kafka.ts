@@ -1,4 +1,14 @@
-import { Kafka, logLevel, Partitioners, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type ITopicConfig,
+  type KafkaJSError,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
 import { agencyRequestsTopic, type Config } from '../runtime/config.js';
 import type { Registry } from '../schemas/types.js';
 import type { Logger } from '../runtime/logger.js';
@@ -40,9 +50,41 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     const missing: ITopicConfig[] = topics
       .filter((t) => !existing.has(t))
       .map((topic) => ({ topic, numPartitions }));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    if (missing.length > 0) {
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
+      await waitForLeaders(
+        admin,
+        missing.map((t) => t.topic),
+      );
+    }
   } finally {
     await admin.disconnect();
+  }
+}
+
+const LEADERS_WAIT_MS = 30_000;
+
+/**
+ * Waits until every partition of new topics has a leader. kafkajs's own wait retries only
+ * LEADER_NOT_AVAILABLE, but a KRaft broker also answers UNKNOWN_TOPIC_OR_PARTITION ("This server
+ * does not host this topic-partition") for a moment after the create, and that failed the call.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const until = Date.now() + LEADERS_WAIT_MS;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      // kafkajs's error classes are not named exports of its ES module face; its errors say retriable.
+      if ((error as Partial<KafkaJSError>).retriable !== true) throw error;
+    }
+    if (Date.now() > until) {
+      throw new Error(
+        `Kafka created ${topics.join(', ')} but gave them no leader within ${LEADERS_WAIT_MS} ms`,
+      );
+    }
+    await sleep(delay);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
-import { archiveStatusEvent, type ArchiveOutcome } from '../archive/status-archive.js';
+import { CoalescingArchiver } from '../archive/coalescing-archiver.js';
+import type { ArchiveOutcome } from '../archive/status-archive.js';
 import type { RecordSource } from '../messaging/dead-letter.js';
 import { decodeJsonRecord, readableDeclarationId } from '../messaging/intake-parse.js';
 import { DEADLETTERED, KeyedConsumer, type Handled, type Steps } from '../messaging/keyed-consumer.js';
@@ -21,17 +22,20 @@ export interface ProjectorDeps {
 export type ProjectorOutcome = ArchiveOutcome | typeof DEADLETTERED;
 
 /**
- * Projects trade.status into the archive (design.md §12). Each record is written in one
- * database transaction, and its offset is committed only after that transaction commits, so a
- * crash at any point means the record is delivered again, and the archive's key makes the
- * repeat harmless. While PostgreSQL is down the write fails as transient: the consumer retries it
- * with backoff for as long as it takes, holding the partition, and nothing after it is committed.
+ * Projects trade.status into the archive (design.md §12). Each record is written in a database
+ * transaction, with the records of other declarations that arrived meanwhile (CoalescingArchiver),
+ * and its offset is committed only after that transaction commits, so a crash at any point means
+ * the record is delivered again, and the archive's key makes the repeat harmless. While
+ * PostgreSQL is down the write fails as transient: the consumer retries it with backoff for as
+ * long as it takes, holding the partition, and nothing after it is committed.
  * A record that is not a status event at all is dead-lettered with its bytes, never dropped.
  */
 export class Projector {
   private readonly consumer: KeyedConsumer<ProjectorOutcome>;
+  private readonly archiver: CoalescingArchiver;
 
   constructor(private readonly deps: ProjectorDeps) {
+    this.archiver = new CoalescingArchiver(deps.pool);
     this.consumer = new KeyedConsumer(deps.kafka, {
       groupId: deps.config.projectorGroupId,
       topic: deps.config.topics.status,
@@ -70,7 +74,7 @@ export class Projector {
       return { outcome, declarationId };
     }
     const event = checked.value;
-    const outcome = await archiveStatusEvent(this.deps.pool, {
+    const outcome = await this.archiver.archive({
       event,
       raw: message.value!,
       partition,
