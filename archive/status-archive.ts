@@ -17,10 +17,13 @@ export type ArchiveOutcome = 'archived' | 'duplicate';
 
 /**
  * The channel on which each committed event is announced, as `<schema> <declarationId> <sequence>`
- * (the gateway's event streams listen; tests share one database, each in a schema of its own).
- * None of the three can hold a space.
+ * and, when it fits, ` <the event as archived, JSON>` (the gateway's event streams listen; tests
+ * share one database, each in a schema of its own). None of the first three can hold a space.
  */
 export const STATUS_CHANNEL = 'ventanilla_status';
+
+/** PostgreSQL refuses a notification payload of 8000 bytes or more; a larger event goes without. */
+const MAX_NOTIFY_BYTES = 7900;
 
 // One statement for a batch of events, so one round trip and one transaction: each event, its
 // declaration's row, the decisions it carries and the trader's webhook notification are written
@@ -85,9 +88,12 @@ queued as (
   on conflict (declaration_id, sequence) do nothing
 )
 select f.declaration_id, f.sequence::text as sequence
-from fresh f, lateral (
-  select pg_notify($13::text, current_schema() || ' ' || f.declaration_id || ' ' || f.sequence)
-) announced`;
+from fresh f,
+  lateral (select current_schema() || ' ' || f.declaration_id || ' ' || f.sequence as head, f.event::text as body) n,
+  lateral (
+    select pg_notify($13::text, case when octet_length(n.head) + octet_length(n.body) < ${MAX_NOTIFY_BYTES}
+                                     then n.head || ' ' || n.body else n.head end)
+  ) announced`;
 
 /**
  * Writes a batch of status events, each with its declaration's row and the decisions it carries,

@@ -2,13 +2,15 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type Pool } from 'pg';
 import type { Logger } from '../runtime/logger.js';
+import type { StatusEvent } from '../schemas/types.js';
 import { STATUS_CHANNEL } from './status-archive.js';
 
 /**
  * Tells the gateway's event streams when the projector committed an event of a declaration
- * (PostgreSQL LISTEN on STATUS_CHANNEL, on one connection of its own). A notification is a hint,
- * not the data: a stream reads what is new from the archive, and also polls now and then, so a
- * notification lost while the connection was down costs a delay, never an event.
+ * (PostgreSQL LISTEN on STATUS_CHANNEL, on one connection of its own). A notification carries the
+ * event when it fits, so a stream that is up to date sends it without reading the archive. Any
+ * other notification is a hint: the stream reads what is new from the archive, and also polls now
+ * and then, so a notification lost while the connection was down costs a delay, never an event.
  */
 export class StatusListener {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
@@ -28,8 +30,11 @@ export class StatusListener {
     await this.connect();
   }
 
-  /** Calls `onEvent` for each committed event of the declaration until the returned function is called. */
-  subscribe(declarationId: string, onEvent: () => void): () => void {
+  /**
+   * Calls `onEvent` for each committed event of the declaration until the returned function is
+   * called, with the event as archived when the notification could carry it.
+   */
+  subscribe(declarationId: string, onEvent: (event: StatusEvent | undefined) => void): () => void {
     this.emitter.on(declarationId, onEvent);
     return () => this.emitter.off(declarationId, onEvent);
   }
@@ -72,7 +77,18 @@ export class StatusListener {
   }
 
   private notified(payload: string | undefined): void {
-    const [schema, declarationId] = (payload ?? '').split(' ');
-    if (schema === this.schema && declarationId) this.emitter.emit(declarationId);
+    const [schema, declarationId, sequence] = (payload ?? '').split(' ', 3);
+    if (schema !== this.schema || !declarationId || this.emitter.listenerCount(declarationId) === 0) return;
+    const body = payload!.slice(schema.length + declarationId.length + (sequence?.length ?? 0) + 3);
+    this.emitter.emit(declarationId, body ? parsedEvent(body) : undefined);
+  }
+}
+
+/** The event a notification carries; a body that does not parse is only a hint, as a bare one. */
+function parsedEvent(body: string): StatusEvent | undefined {
+  try {
+    return JSON.parse(body) as StatusEvent;
+  } catch {
+    return undefined;
   }
 }

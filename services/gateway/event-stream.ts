@@ -51,16 +51,23 @@ export function streamEvents(
       last = event.sequence;
     }
   };
-  // One read at a time, in order: notifications can arrive faster than the archive answers.
-  const readNew = () => {
+  // One step at a time, in order: notifications can arrive faster than the archive answers.
+  const enqueue = (step: () => void | Promise<void>) => {
     reading = reading
-      .then(async () => send((await eventsAfter(deps.pool, request.trader, declarationId, last)) ?? []))
+      .then(step)
       .catch((error: unknown) =>
         deps.logger.warn({ err: error, declarationId }, 'event stream: archive read failed'),
       );
   };
+  const readArchive = async () =>
+    send((await eventsAfter(deps.pool, request.trader, declarationId, last)) ?? []);
+  const readNew = () => enqueue(readArchive);
   send(first);
-  const unsubscribe = deps.listener.subscribe(declarationId, readNew);
+  // The event a notification carries is sent as it is when it is the next one; after a gap (a
+  // notification lost, or one too large to carry its event), the archive fills it.
+  const notified = (event: StatusEvent | undefined) =>
+    enqueue(() => (event?.sequence === last + 1 ? send([event]) : readArchive()));
+  const unsubscribe = deps.listener.subscribe(declarationId, notified);
   const keepalive = setInterval(() => {
     out.write(': keepalive\n\n');
     readNew();
