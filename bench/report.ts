@@ -40,7 +40,7 @@ export interface SideReport {
   history: HistoryProfile | undefined;
   /** S and G: where the latency goes (latency phases), as p50/p99 of each segment. */
   latency_breakdown?: Record<string, { p50: number; p99: number }>;
-  /** G only: status event produced (its `at`) to its archive row written, over the latency phases. */
+  /** S (with its projector) and G: status event produced (its `at`) to its archive row written, over the latency phases. */
   archive_lag_ms?: { p50: number; p99: number; n: number };
 }
 
@@ -209,7 +209,12 @@ function printGateway(S: SideReport, G: SideReport, integrity: SideIntegrity): v
   const cpu = (r: SideReport) => r.cpu_per_declaration_ms;
   console.log('');
   console.log(`  ${''.padEnd(40)}${'S'.padStart(10)}${'G'.padStart(10)}${'G/S'.padStart(10)}`);
-  const row = (label: string, s: number | undefined, g: number | string | undefined, r: unknown = '') =>
+  const row = (
+    label: string,
+    s: number | string | undefined,
+    g: number | string | undefined,
+    r: unknown = '',
+  ) =>
     console.log(
       `  ${label.padEnd(40)}${String(s ?? '').padStart(10)}${String(g ?? 'n/a').padStart(10)}${String(r).padStart(10)}`,
     );
@@ -222,13 +227,15 @@ function printGateway(S: SideReport, G: SideReport, integrity: SideIntegrity): v
   row('latency p50 ms', S.latency.p50, G.latency.p50, ratio(G.latency.p50, S.latency.p50));
   row('latency p99 ms', S.latency.p99, G.latency.p99, ratio(G.latency.p99, S.latency.p99));
   row('worker CPU-ms per declaration', cpu(S).workers, cpu(G).workers, ratio(cpu(G).workers, cpu(S).workers));
-  for (const [name, value] of Object.entries(cpu(G).by_process)) row(`  of which ${name}`, undefined, value);
+  const processes = new Set([...Object.keys(cpu(S).by_process), ...Object.keys(cpu(G).by_process)]);
+  for (const name of processes) row(`  of which ${name}`, cpu(S).by_process[name], cpu(G).by_process[name]);
   row('PostgreSQL CPU-ms per declaration', cpu(S).postgres_server, cpu(G).postgres_server);
   row('load generator CPU-ms per declaration', cpu(S).loadgen, cpu(G).loadgen);
   for (const [name, p] of Object.entries(G.latency_breakdown ?? {}))
     row(`  G latency: ${name.replaceAll('_', ' ')}`, undefined, `${p.p50}/${p.p99}`, 'p50/p99');
-  const lag = G.archive_lag_ms;
-  if (lag) row('archive lag ms, event to row (p50/p99)', undefined, `${lag.p50}/${lag.p99}`, `n=${lag.n}`);
+  const lag = (r: SideReport) =>
+    r.archive_lag_ms ? `${r.archive_lag_ms.p50}/${r.archive_lag_ms.p99}` : undefined;
+  row('archive lag ms, event to row (p50/p99)', lag(S), lag(G), `n=${G.archive_lag_ms?.n}`);
   row(
     'offered / lost / duplicated',
     undefined,

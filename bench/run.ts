@@ -51,9 +51,9 @@ client's start call, until the result of a workflow that fans out to 4 no-op act
 task queue per agency), and with the trader's way in (G: an HTTP POST to the gateway, then the
 declaration's SSE stream until the final status, read back from the PostgreSQL archive once the
 projector has committed it), on the local stack (started if it is not running) with the
-production worker settings. Each side's processes are children of their own (G: the pipeline,
-the projector and the gateway, as npm start runs them); this process only offers load and
-observes. Phases alternate B0, S, G, B0, S, G, ... after a warm-up of each.
+production worker settings. Each side's processes are children of their own (S: the pipeline
+and the projector that archives its declarations; G: the pipeline, the projector and the
+gateway; as npm start runs them); this process only offers load and observes. Phases alternate B0, S, G, B0, S, G, ... after a warm-up of each.
 
   1. capacity: a ramp of offered rates per side (open loop). A step passes when completions keep
      within 10% of the offered rate and the step's p99 stays under --p99-cap-ms. A side's
@@ -112,6 +112,8 @@ Experiments (each moves the run away from production; the result file records th
   --sqlite-pragma P       with --temporal private: use this pragma instead of the stack's
                           (journal_mode=wal, synchronous=normal); repeat for several
   --without-gateway       no G side (a run about a third shorter)
+  --without-kafka-archive S without its projector: by default S archives its declarations as
+                          npm start does for every declaration, whichever way it came in
   --unsigned              S unsigned (VENTANILLA_SIGNATURES=off) instead of signed and verified
   --with-unsigned         a third side, SU: the same pipeline unsigned, in its own processes,
                           interleaved with B0 and S; reports what signing costs (S/SU), in one
@@ -153,6 +155,8 @@ interface Settings {
   unsigned: boolean;
   withUnsigned: boolean;
   gateway: boolean;
+  /** S runs a projector into an archive schema of its own, as the product archives every declaration. */
+  kafkaArchive: boolean;
   fixedRate: number | undefined;
   /** First ramp: multiply the rate by `growth` until a step fails, then bisect to `precision`. */
   growth: number;
@@ -180,6 +184,7 @@ function parseSettings(): Settings | undefined {
       unsigned: { type: 'boolean', default: false },
       'with-unsigned': { type: 'boolean', default: false },
       'without-gateway': { type: 'boolean', default: false },
+      'without-kafka-archive': { type: 'boolean', default: false },
       partitions: { type: 'string' },
       layout: { type: 'string', default: 'single' },
       'wf-worker-options': { type: 'string' },
@@ -247,6 +252,7 @@ function parseSettings(): Settings | undefined {
     unsigned: values.unsigned,
     withUnsigned: values['with-unsigned'],
     gateway: !values['without-gateway'],
+    kafkaArchive: !values['without-kafka-archive'],
     fixedRate:
       values['fixed-rate'] === undefined ? undefined : num('fixed-rate', values['fixed-rate'], 0, 0.5, 5000),
     retries: quick ? 1 : 2,
@@ -332,13 +338,21 @@ async function main(): Promise<number> {
     );
     env.TEMPORAL_ADDRESS = envSU.TEMPORAL_ADDRESS = temporal.address;
   }
+  // The product archives every declaration, whichever way it came in: S's projector, into an
+  // archive schema of S's own.
+  const archiveSchema = runId.replaceAll('-', '_').toLowerCase();
+  const envArchiveS: Record<string, string> = {
+    ...env,
+    VENTANILLA_PROJECTOR_GROUP: `${runId}-s-projector`,
+    VENTANILLA_DATABASE_SCHEMA: `${archiveSchema}_s`,
+  };
   // G: the same pipeline behind the trader API, with a projector, a gateway and an archive schema
   // of its own, as npm start runs them.
   const envG: Record<string, string> = {
     ...env,
     ...ownNames('g'),
     VENTANILLA_PROJECTOR_GROUP: `${runId}-g-projector`,
-    VENTANILLA_DATABASE_SCHEMA: runId.replaceAll('-', '_').toLowerCase(),
+    VENTANILLA_DATABASE_SCHEMA: `${archiveSchema}_g`,
     VENTANILLA_HTTP_HOST: '127.0.0.1',
     VENTANILLA_HTTP_PORT: String(settings.gateway ? await freePort() : 0),
     // One trader sends the whole load: production's limit per trader would refuse most of it.
@@ -386,6 +400,9 @@ async function main(): Promise<number> {
       env,
     },
     ...pipelineHosts('S', env),
+    ...(settings.kafkaArchive
+      ? [{ host: { kind: 'projector' }, log: 's-projector', side: 'S', env: envArchiveS } satisfies HostPlan]
+      : []),
     ...(settings.gateway
       ? [
           ...pipelineHosts('G', envG),
@@ -401,10 +418,13 @@ async function main(): Promise<number> {
   let client: Client | undefined;
   let observer: StatusObserver | undefined;
   let observerSU: StatusObserver | undefined;
-  // G's archive, read for its lag and dropped at the end.
-  const archive = settings.gateway
-    ? createPool(configG, { schema: configG.databaseSchema, applicationName: 'bench', max: 2 })
-    : undefined;
+  // The run's archive schemas (S's, G's), read for their lag and dropped at the end.
+  const archiveSchemas = [
+    ...(settings.kafkaArchive ? [envArchiveS.VENTANILLA_DATABASE_SCHEMA!] : []),
+    ...(settings.gateway ? [configG.databaseSchema!] : []),
+  ];
+  const archive =
+    archiveSchemas.length > 0 ? createPool(configG, { applicationName: 'bench', max: 2 }) : undefined;
   let exitCode = 0;
   try {
     const temporalClient = (client = await connectTemporal(config));
@@ -618,6 +638,9 @@ async function main(): Promise<number> {
       received_to_cleared_event: segment(S, 'received', 'final'),
       cleared_event_to_observed: segment(S, 'final', 'done'),
     };
+    if (settings.kafkaArchive && archive) {
+      rS.archive_lag_ms = await archiveLag(archive, envArchiveS.VENTANILLA_DATABASE_SCHEMA!, latencyIds.S);
+    }
     const rG = settings.gateway ? report(G) : undefined;
     if (rG && archive) {
       rG.latency_breakdown = {
@@ -626,7 +649,7 @@ async function main(): Promise<number> {
         received_to_cleared_event: segment(G, 'received', 'final'),
         cleared_event_to_read_from_archive: segment(G, 'final', 'done'),
       };
-      rG.archive_lag_ms = await archiveLag(archive, latencyIds.G);
+      rG.archive_lag_ms = await archiveLag(archive, configG.databaseSchema!, latencyIds.G);
     }
     const rSU = settings.withUnsigned ? report(SU) : undefined;
     const sidesIntegrity = Object.values(integrity) as SideIntegrity[];
@@ -702,9 +725,11 @@ async function main(): Promise<number> {
     ].flatMap((c) => pipelineTopics(c, agencies));
     if (archive) {
       // The run's archive schema served this run only, too.
-      await archive
-        .query(`drop schema if exists ${configG.databaseSchema!} cascade`)
-        .catch((error: unknown) => say(`could not drop the run's archive schema: ${String(error)}`));
+      for (const schema of archiveSchemas) {
+        await archive
+          .query(`drop schema if exists ${schema} cascade`)
+          .catch((error: unknown) => say(`could not drop the run's archive schema: ${String(error)}`));
+      }
       await archive.end().catch(() => undefined);
     }
     await deleteTopics(kafka, runTopics).catch((error: unknown) =>
@@ -756,13 +781,17 @@ function gatewayCost(S: SideReport, G: SideReport) {
  * The archive's lag over these declarations' status events: from the event's `at` (stamped as the
  * publishing activity produces it) to its row's archived_at (the clock when the projector wrote it).
  */
-async function archiveLag(pool: Pool, ids: string[]): Promise<{ p50: number; p99: number; n: number }> {
+async function archiveLag(
+  pool: Pool,
+  schema: string,
+  ids: string[],
+): Promise<{ p50: number; p99: number; n: number }> {
   const { rows } = await pool.query<{ n: number; p50: number | null; p99: number | null }>(
     `select count(*)::int as n,
             percentile_cont(0.5) within group (order by ms) as p50,
             percentile_cont(0.99) within group (order by ms) as p99
      from (select extract(epoch from archived_at - at) * 1000 as ms
-           from status_events where declaration_id = any($1)) lag`,
+           from ${schema}.status_events where declaration_id = any($1)) lag`,
     [ids],
   );
   const row = rows[0]!;
@@ -812,6 +841,7 @@ function experimentLabel(settings: Settings): string {
   if (settings.unsigned) parts.push('unsigned');
   if (settings.withUnsigned) parts.push('with-unsigned');
   if (!settings.gateway) parts.push('without-gateway');
+  if (!settings.kafkaArchive) parts.push('without-kafka-archive');
   return parts.join(' ') || 'production';
 }
 
