@@ -5,7 +5,10 @@
  * the heaviest functions. Samples inside the workflow bundler (webpack, at start) are left out, so
  * the figures are those of the measured phases.
  *
- *   npx tsx bench/profile-summary.ts bench/results/<run>-prof [--top N] [--declarations N]
+ *   npx tsx bench/profile-summary.ts bench/results/<run>-prof [--top N] [--declarations N] [--skip-seconds S]
+ *
+ * --skip-seconds leaves out the first S seconds of each profile (a process's start: loading
+ * modules, compiling schemas), so that what remains is the steady state of the measured phases.
  *
  * With --declarations (how many declarations or workflows the process handled while profiled),
  * times are also given in ms per declaration.
@@ -83,7 +86,7 @@ function top(map: Map<string, number>, n: number): Array<[string, number]> {
   return [...map].sort((a, b) => b[1] - a[1]).slice(0, n);
 }
 
-export function summarise(profile: CpuProfile) {
+export function summarise(profile: CpuProfile, skipUs = 0) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -94,8 +97,11 @@ export function summarise(profile: CpuProfile) {
   let total = 0;
   let idle = 0;
   let skipped = 0;
+  let elapsed = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const us = profile.timeDeltas[i + 1] ?? 0; // a sample's delta is the time until the next one
+    elapsed += profile.timeDeltas[i] ?? 0;
+    if (elapsed < skipUs) continue;
     const leaf = byId.get(profile.samples[i]!)!;
     const stack: ProfileNode[] = [];
     for (let id: number | undefined = leaf.id; id !== undefined; id = parent.get(id))
@@ -135,10 +141,17 @@ export function summarise(profile: CpuProfile) {
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '25' }, declarations: { type: 'string' } },
+    options: {
+      top: { type: 'string', default: '25' },
+      declarations: { type: 'string' },
+      'skip-seconds': { type: 'string', default: '0' },
+    },
   });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: bench/profile-summary.ts <profile dir> [--top N] [--declarations N]');
+  if (!dir)
+    throw new Error(
+      'usage: bench/profile-summary.ts <profile dir> [--top N] [--declarations N] [--skip-seconds S]',
+    );
   const n = Number(values.top);
   const decls = values.declarations ? Number(values.declarations) : undefined;
   const fmt = (us: number, total: number) =>
@@ -148,7 +161,7 @@ function main(): void {
     .filter((f) => f.endsWith('.cpuprofile'))
     .sort()) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const s = summarise(profile);
+    const s = summarise(profile, Number(values['skip-seconds']) * 1e6);
     console.log(
       `\n=== ${file}: busy ${(s.total / 1e6).toFixed(2)} s, idle ${(s.idle / 1e6).toFixed(2)} s, ` +
         `bundler (left out) ${(s.skipped / 1e6).toFixed(2)} s`,

@@ -18,18 +18,45 @@ export function wantsEventStream(request: FastifyRequest): boolean {
   return /\btext\/event-stream\b/.test(request.headers.accept ?? '');
 }
 
+/** A subscription to a declaration's committed events, made before the stream's first read. */
+export interface EarlySubscription {
+  /** From now on to `onEvent`, after what was notified since the subscription. */
+  deliverTo(onEvent: (event: StatusEvent | undefined) => void): void;
+  unsubscribe(): void;
+}
+
+/**
+ * Subscribes before the first read of the archive, so that no event committed between that read
+ * and the stream's start goes unnoticed; what is notified meanwhile is held until the stream
+ * takes it. (Subscribing after the read needed a second read to close that gap.)
+ */
+export function subscribeEarly(listener: StatusListener, declarationId: string): EarlySubscription {
+  const held: Array<StatusEvent | undefined> = [];
+  let deliver: (event: StatusEvent | undefined) => void = (event) => void held.push(event);
+  const unsubscribe = listener.subscribe(declarationId, (event) => deliver(event));
+  return {
+    deliverTo(onEvent) {
+      deliver = onEvent;
+      for (const event of held.splice(0)) onEvent(event);
+    },
+    unsubscribe,
+  };
+}
+
 /**
  * GET /v1/declarations/{id}/events as Server-Sent Events (design.md §11): every archived event
  * after Last-Event-ID, then each new one as the projector commits it. Each event's `id:` is its
  * sequence, so a client that reconnects with the last id it saw loses nothing and gets nothing
- * twice. `first` is what the caller already read (it proved the declaration is the trader's).
+ * twice. `first` is what the caller already read (it proved the declaration is the trader's),
+ * after `subscription` was made.
  */
 export function streamEvents(
-  deps: Pick<GatewayDeps, 'pool' | 'logger'> & { listener: StatusListener },
+  deps: Pick<GatewayDeps, 'pool' | 'logger'>,
   request: FastifyRequest,
   reply: FastifyReply,
   declarationId: string,
   first: StatusEvent[],
+  subscription: EarlySubscription,
 ): void {
   reply.hijack();
   const out = reply.raw;
@@ -65,17 +92,19 @@ export function streamEvents(
   send(first);
   // The event a notification carries is sent as it is when it is the next one; after a gap (a
   // notification lost, or one too large to carry its event), the archive fills it.
+  // One already sent (it came with the first read) needs nothing.
   const notified = (event: StatusEvent | undefined) =>
-    enqueue(() => (event?.sequence === last + 1 ? send([event]) : readArchive()));
-  const unsubscribe = deps.listener.subscribe(declarationId, notified);
+    enqueue(() => {
+      if (event && event.sequence <= last) return;
+      return event?.sequence === last + 1 ? send([event]) : readArchive();
+    });
+  subscription.deliverTo(notified);
   const keepalive = setInterval(() => {
     out.write(': keepalive\n\n');
     readNew();
   }, KEEPALIVE_MS);
-  // A notification may have come between the first read and the subscription.
-  readNew();
   request.raw.on('close', () => {
     clearInterval(keepalive);
-    unsubscribe();
+    subscription.unsubscribe();
   });
 }

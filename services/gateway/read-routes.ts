@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { eventsAfter, latestStatus, listDeclarations } from '../../archive/archive-reads.js';
 import type { OverallStatus } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
-import { lastEventId, streamEvents, wantsEventStream } from './event-stream.js';
+import { lastEventId, streamEvents, subscribeEarly, wantsEventStream } from './event-stream.js';
 import { sendProblem } from './problem.js';
 import { SCHEMAS } from './route-schemas.js';
 
@@ -44,12 +44,19 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
     '/v1/declarations/:id/events',
     { schema: SCHEMAS.events },
     async (request, reply) => {
-      const stream = wantsEventStream(request);
+      const { id } = request.params;
+      const stream = wantsEventStream(request) ? subscribeEarly(deps.listener, id) : undefined;
       const after = stream ? lastEventId(request) : 0;
-      const events = await eventsAfter(deps.pool, request.trader, request.params.id, after);
-      if (!events) return sendProblem(reply, notFound(request.params.id));
-      if (!stream) return { declarationId: request.params.id, events };
-      streamEvents(deps, request, reply, request.params.id, events);
+      const events = await eventsAfter(deps.pool, request.trader, id, after).catch((error: unknown) => {
+        stream?.unsubscribe();
+        throw error;
+      });
+      if (!events) {
+        stream?.unsubscribe();
+        return sendProblem(reply, notFound(id));
+      }
+      if (!stream) return { declarationId: id, events };
+      streamEvents(deps, request, reply, id, events, stream);
       return reply;
     },
   );
