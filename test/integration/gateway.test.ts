@@ -276,7 +276,7 @@ describe('the trader API', () => {
     expect(text.body.detail).toMatch(/application\/json/);
   });
 
-  it('streams events as SSE, live, and resumes after Last-Event-ID without a loss or a repeat', async () => {
+  it('streams events as SSE, live (a large one too), and resumes after Last-Event-ID without a loss or a repeat', async () => {
     const declaration = sampleDeclaration();
     const id = declaration.declarationId;
     expect((await signedPost('/v1/declarations', declaration)).status).toBe(202);
@@ -303,10 +303,37 @@ describe('the trader API', () => {
       messages: [{ key: id, value: JSON.stringify(late) }],
     });
     expect((await first.next(1)).map((e) => e.data.sequence)).toEqual([late.sequence]);
+    // One too large for a notification to carry (about 10 KB; PostgreSQL takes under 8000 bytes),
+    // then a small one: the stream reads the first from the archive, and goes on.
+    const reasons = Array.from({ length: 20 }, (_, i) => ({
+      code: 'DOCUMENTS_COMPLETE',
+      message: `${i}`.repeat(500),
+    }));
+    const large = { ...late, sequence: late.sequence + 1, reasons };
+    const after = { ...late, sequence: late.sequence + 2 };
+    const publish = (event: StatusEvent) =>
+      pipeline.producer.send({
+        topic: pipeline.config.topics.status,
+        acks: -1,
+        messages: [{ key: id, value: JSON.stringify(event) }],
+      });
+    const sentAt = Date.now();
+    await publish(large);
+    const [read] = await first.next(1);
+    expect(read!.data).toMatchObject({ sequence: large.sequence, reasons });
+    // Through the bare hint and a read, not through the keepalive's poll of the archive (15 s).
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+    await publish(after);
+    expect((await first.next(1)).map((e) => e.data.sequence)).toEqual([after.sequence]);
     first.close();
     // Back with the id of the first event seen: everything after it, once.
     const resumed = await openStream(id, opening[0]!.id);
-    const rest = [...opening.slice(1).map((e) => e.data.sequence), late.sequence];
+    const rest = [
+      ...opening.slice(1).map((e) => e.data.sequence),
+      late.sequence,
+      large.sequence,
+      after.sequence,
+    ];
     expect((await resumed.next(rest.length)).map((e) => e.data.sequence)).toEqual(rest);
     resumed.close();
   });
