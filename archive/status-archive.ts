@@ -105,7 +105,7 @@ from fresh f,
  */
 export async function archiveStatusEvents(pool: Pool, batch: ArchivableEvent[]): Promise<ArchiveOutcome[]> {
   const events = batch.map(({ event }) => storableJson(event));
-  const column = <T>(pick: (event: StatusEvent, index: number) => T): T[] => events.map(pick);
+  const column = <T>(pick: (event: StatusEvent) => T): T[] => events.map(pick);
   const { rows } = await archiveQuery<{ declaration_id: string; sequence: string }>(pool, ARCHIVE_EVENTS, [
     column((e) => e.declarationId),
     column((e) => e.sequence),

@@ -1,4 +1,5 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { signBearerToken } from '../identity/bearer-token.js';
 import type { Signer } from '../identity/signing-key.js';
@@ -78,13 +79,6 @@ function send(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function text(response: IncomingMessage): Promise<string> {
-  response.setEncoding('utf8');
-  let all = '';
-  for await (const chunk of response) all += chunk as string;
-  return all;
 }
 
 /** The events of an SSE response as they arrive (eventsource-parser does the parsing). */

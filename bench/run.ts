@@ -53,7 +53,8 @@ declaration's SSE stream until the final status, read back from the PostgreSQL a
 projector has committed it), on the local stack (started if it is not running) with the
 production worker settings. Each side's processes are children of their own (S: the pipeline
 and the projector that archives its declarations; G: the pipeline, the projector and the
-gateway; as npm start runs them); this process only offers load and observes. Phases alternate B0, S, G, B0, S, G, ... after a warm-up of each.
+gateway; as npm start runs them); this process only offers load and observes. Phases alternate
+B0, S, G, B0, S, G, ... after a warm-up of each.
 
   1. capacity: a ramp of offered rates per side (open loop). A step passes when completions keep
      within 10% of the offered rate and the step's p99 stays under --p99-cap-ms. A side's
@@ -724,7 +725,7 @@ async function main(): Promise<number> {
       ...(settings.withUnsigned ? [configSU] : []),
     ].flatMap((c) => pipelineTopics(c, agencies));
     if (archive) {
-      // The run's archive schema served this run only, too.
+      // The run's archive schemas served this run only, too.
       for (const schema of archiveSchemas) {
         await archive
           .query(`drop schema if exists ${schema} cascade`)

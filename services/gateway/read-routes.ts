@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { eventsAfter, latestStatus, listDeclarations } from '../../archive/archive-reads.js';
-import type { OverallStatus } from '../../schemas/types.js';
+import type { OverallStatus, StatusEvent } from '../../schemas/types.js';
 import type { GatewayDeps } from './gateway-server.js';
 import { lastEventId, streamEvents, subscribeEarly, wantsEventStream } from './event-stream.js';
 import { sendProblem } from './problem.js';
@@ -47,14 +47,14 @@ export function registerReadRoutes(app: FastifyInstance, deps: GatewayDeps): voi
       const { id } = request.params;
       const stream = wantsEventStream(request) ? subscribeEarly(deps.listener, id) : undefined;
       const after = stream ? lastEventId(request) : 0;
-      const events = await eventsAfter(deps.pool, request.trader, id, after).catch((error: unknown) => {
-        stream?.unsubscribe();
-        throw error;
-      });
-      if (!events) {
-        stream?.unsubscribe();
-        return sendProblem(reply, notFound(id));
+      let events: StatusEvent[] | undefined;
+      try {
+        events = await eventsAfter(deps.pool, request.trader, id, after);
+      } finally {
+        // No stream after all: the read failed, or the declaration is not the caller's.
+        if (!events) stream?.unsubscribe();
       }
+      if (!events) return sendProblem(reply, notFound(id));
       if (!stream) return { declarationId: id, events };
       streamEvents(deps, request, reply, id, events, stream);
       return reply;
